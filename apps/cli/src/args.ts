@@ -1,0 +1,411 @@
+import * as fs from 'node:fs';
+import { LinkError, defaultConfig, type InputSpec, type LinkConfig } from '@link/core';
+
+/**
+ * GNU ld's command line: every option gcc, g++ and clang pass, in both `-opt` and `--opt`
+ * spellings (GNU ld accepts either for long options), joined or separate arguments, and
+ * `@file` response files. An unknown option is an error naming it; options accepted without
+ * effect are listed in IGNORED with the reason.
+ */
+export interface ParsedArgs {
+  config: LinkConfig;
+  /** What to do instead of linking (`--version`, `--help`). */
+  action: 'link' | 'version' | 'help';
+  /** `-v`: print the version and link too. */
+  printVersion: boolean;
+}
+
+/** Options accepted and deliberately ignored, with why. */
+export const IGNORED: Record<string, string> = {
+  '-hash-style': 'static links have no hash table; dynamic linking always writes .gnu.hash',
+  '-as-needed': 'no effect on static links (shared inputs arrive with the dynamic issue)',
+  '-no-as-needed': 'as --as-needed',
+  '-plugin': 'LTO plugin: an LTO object that actually arrives is a clear error',
+  '-plugin-opt': 'LTO plugin options, as -plugin',
+  '-O': 'optimisation level for string tail merging; output is correct without it',
+  '-color-diagnostics': 'diagnostics are plain text',
+  '-no-color-diagnostics': 'diagnostics are plain text',
+  '-nostdlib': 'tslink has no built-in library search path (only -L)',
+  '-X': 'temporary .L symbols are always dropped from .symtab',
+  '-x': 'local symbols are kept; stripping them is only cosmetic',
+  '-relax': 'relaxations are always on where legal',
+  '-no-relax': 'ignored: relaxations are always legal ones',
+  '-enable-new-dtags': 'no dynamic section in static links',
+  '-disable-new-dtags': 'no dynamic section in static links',
+  '-eh-frame-hdr': '.eh_frame_hdr is always created for executables (as mold does)',
+  '-no-undefined': 'undefined symbols are always errors in executables',
+  '-warn-common': 'common symbols merge silently',
+  '-sort-common': 'commons are laid out in symbol order already',
+  '-fatal-warnings-off': '',
+};
+
+/** Options that take a value, by canonical single-dash name. */
+const WITH_VALUE = new Set([
+  '-o',
+  '-output',
+  '-L',
+  '-library-path',
+  '-l',
+  '-library',
+  '-m',
+  '-e',
+  '-entry',
+  '-u',
+  '-undefined',
+  '-z',
+  '-plugin',
+  '-plugin-opt',
+  '-hash-style',
+  '-build-id',
+  '-sysroot',
+  '-defsym',
+  '-dynamic-linker',
+  '-I',
+  '-rpath',
+  '-rpath-link',
+  '-soname',
+  '-h',
+  '-error-limit',
+  '-threads',
+  '-image-base',
+  '-Ttext',
+  '-Map',
+  '-linkmode',
+  '-version-script',
+  '-O',
+]);
+
+/** Options whose value may only be joined with `=` (an optional value). */
+const OPTIONAL_VALUE = new Set(['-build-id', '-threads']);
+
+function expandResponseFiles(argv: string[], depth = 0): string[] {
+  const out: string[] = [];
+  for (const a of argv) {
+    if (a.startsWith('@') && a.length > 1) {
+      if (depth > 20) throw new LinkError(`${a}: response files nested too deeply`);
+      let text: string;
+      try {
+        text = fs.readFileSync(a.slice(1), 'utf8');
+      } catch {
+        out.push(a);
+        continue;
+      }
+      out.push(...expandResponseFiles(tokenize(text), depth + 1));
+    } else out.push(a);
+  }
+  return out;
+}
+
+/** GNU-style response-file tokens: whitespace-separated, with quotes and backslash escapes. */
+export function tokenize(text: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let has = false;
+  let quote: string | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === quote) quote = null;
+      else if (c === '\\' && i + 1 < text.length) cur += text[++i];
+      else cur += c;
+      continue;
+    }
+    if (c === '"' || c === "'") {
+      quote = c;
+      has = true;
+    } else if (c === '\\' && i + 1 < text.length) {
+      cur += text[++i];
+      has = true;
+    } else if (/\s/.test(c)) {
+      if (has) out.push(cur);
+      cur = '';
+      has = false;
+    } else {
+      cur += c;
+      has = true;
+    }
+  }
+  if (has) out.push(cur);
+  return out;
+}
+
+const SHORT_JOINED = ['-o', '-L', '-l', '-m', '-e', '-u', '-z', '-I', '-h', '-O'];
+
+function parseNumber(opt: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new LinkError(`${opt}: expected a number, got '${v}'`);
+  return n;
+}
+
+export function parseArgs(rawArgv: string[]): ParsedArgs {
+  const argv = expandResponseFiles(rawArgv);
+  const cfg = defaultConfig();
+  const res: ParsedArgs = { config: cfg, action: 'link', printVersion: false };
+  let isStatic = false;
+  let wholeArchive = false;
+  let asNeeded = false;
+  let sawStaticFlag = false;
+  const errors: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('-') || arg === '-') {
+      cfg.inputs.push({ kind: 'file', path: arg, wholeArchive, asNeeded, static: isStatic });
+      continue;
+    }
+    // Canonical name: one leading dash, value split at '='.
+    let name = arg.startsWith('--') ? arg.slice(1) : arg;
+    let value: string | undefined;
+    const eq = name.indexOf('=');
+    if (eq > 0) {
+      value = name.slice(eq + 1);
+      name = name.slice(0, eq);
+    }
+    if (!WITH_VALUE.has(name) && !KNOWN_FLAGS.has(name) && !(name in IGNORED)) {
+      // Joined short forms: -lc, -L/usr/lib, -zrelro, -melf_x86_64, -O1.
+      const short = SHORT_JOINED.find((s) => arg.startsWith(s) && arg.length > s.length && !arg.startsWith('--'));
+      if (short) {
+        name = short;
+        value = arg.slice(short.length);
+      }
+    }
+    const take = (): string => {
+      if (value !== undefined) return value;
+      if (OPTIONAL_VALUE.has(name)) return '';
+      if (i + 1 >= argv.length) throw new LinkError(`${arg}: missing argument`);
+      return argv[++i]!;
+    };
+    switch (name) {
+      case '-o':
+      case '-output':
+        cfg.output = take();
+        break;
+      case '-L':
+      case '-library-path':
+        cfg.libraryPaths.push(take());
+        break;
+      case '-l':
+      case '-library':
+        cfg.inputs.push({ kind: 'lib', name: take(), wholeArchive, asNeeded, static: isStatic });
+        break;
+      case '-m':
+        cfg.emulation = take();
+        break;
+      case '-e':
+      case '-entry':
+        cfg.entry = take();
+        break;
+      case '-u':
+      case '-undefined':
+        cfg.undefinedSymbols.push(take());
+        break;
+      case '-z':
+        cfg.zFlags.add(take());
+        break;
+      case '-static':
+      case '-Bstatic':
+      case '-dn':
+      case '-non_shared':
+        isStatic = true;
+        sawStaticFlag = true;
+        break;
+      case '-Bdynamic':
+      case '-dy':
+      case '-call_shared':
+        isStatic = false;
+        break;
+      case '-start-group':
+      case '-(':
+        cfg.inputs.push({ kind: 'group-start' });
+        break;
+      case '-end-group':
+      case '-)':
+        cfg.inputs.push({ kind: 'group-end' });
+        break;
+      case '-whole-archive':
+        wholeArchive = true;
+        break;
+      case '-no-whole-archive':
+        wholeArchive = false;
+        break;
+      case '-as-needed':
+        asNeeded = true;
+        break;
+      case '-no-as-needed':
+        asNeeded = false;
+        break;
+      case '-build-id': {
+        const v = take() || 'sha1';
+        if (v === 'none') cfg.buildId = null;
+        else if (v === 'sha1' || v === 'md5' || v === 'uuid' || v === 'fast') cfg.buildId = v;
+        else if (/^0x[0-9a-fA-F]+$/.test(v) && v.length % 2 === 0) cfg.buildId = { hex: v.slice(2) };
+        else throw new LinkError(`unknown --build-id style: ${v}`);
+        break;
+      }
+      case '-gc-sections':
+        cfg.gcSections = true;
+        break;
+      case '-no-gc-sections':
+        cfg.gcSections = false;
+        break;
+      case '-print-gc-sections':
+        cfg.printGcSections = true;
+        break;
+      case '-s':
+      case '-strip-all':
+        cfg.stripAll = true;
+        break;
+      case '-S':
+      case '-strip-debug':
+      case '-g':
+        if (name !== '-g') cfg.stripDebug = true;
+        break;
+      case '-defsym': {
+        const v = take();
+        const k = v.indexOf('=');
+        if (k <= 0) throw new LinkError(`--defsym: syntax error: ${v}`);
+        cfg.defsyms.push({ name: v.slice(0, k), expr: v.slice(k + 1) });
+        break;
+      }
+      case '-sysroot':
+        cfg.sysroot = take();
+        break;
+      case '-pie':
+      case '-pic-executable':
+        cfg.buildMode = 'pie';
+        break;
+      case '-no-pie':
+      case '-no-pic-executable':
+        cfg.buildMode = 'exe';
+        break;
+      case '-shared':
+      case '-Bshareable':
+        cfg.buildMode = 'shared';
+        cfg.outputKind = 'shared';
+        break;
+      case '-r':
+      case '-relocatable':
+        cfg.outputKind = 'relocatable';
+        break;
+      case '-stats':
+      case '-time-passes':
+        cfg.stats = true;
+        break;
+      case '-verbose':
+        cfg.verbose = true;
+        break;
+      case '-v':
+        res.printVersion = true;
+        break;
+      case '-version':
+      case '-V':
+        res.action = 'version';
+        break;
+      case '-help':
+        res.action = 'help';
+        break;
+      case '-error-limit':
+        cfg.errorLimit = parseNumber(arg, take());
+        break;
+      case '-fatal-warnings':
+        cfg.fatalWarnings = true;
+        break;
+      case '-no-fatal-warnings':
+        cfg.fatalWarnings = false;
+        break;
+      case '-threads': {
+        const v = take();
+        cfg.threads = v === '' ? 2 : parseNumber(arg, v);
+        break;
+      }
+      case '-no-threads':
+        cfg.threads = 1;
+        break;
+      case '-image-base':
+      case '-Ttext':
+        cfg.imageBase = parseNumber(arg, take());
+        break;
+      case '-linkmode': {
+        const v = take();
+        if (v !== 'internal' && v !== 'external' && v !== 'auto') throw new LinkError(`invalid --linkmode: ${v}`);
+        cfg.linkMode = v;
+        break;
+      }
+      case '-dynamic-linker':
+      case '-I':
+      case '-rpath':
+      case '-rpath-link':
+      case '-soname':
+      case '-h':
+      case '-Map':
+      case '-version-script':
+        take();
+        errors.push(`${arg}: not supported yet`);
+        break;
+      case '-export-dynamic':
+      case '-E':
+        errors.push(`${arg}: not supported yet`);
+        break;
+      default:
+        if (name in IGNORED) {
+          if (WITH_VALUE.has(name)) take();
+          break;
+        }
+        throw new LinkError(`unknown argument '${arg}'`);
+    }
+  }
+  if (errors.length > 0 && res.action === 'link') throw new LinkError(errors);
+  cfg.isStatic = sawStaticFlag && isStatic;
+  if (cfg.isStatic && cfg.buildMode === 'pie') {
+    // `-static-pie` arrives as `-static -pie`; static PIE comes with the dynamic issue.
+    throw new LinkError('-static -pie (static PIE) is not supported yet');
+  }
+  void ({} as InputSpec);
+  return res;
+}
+
+/** Flags without values, by canonical name (used to tell `-static` from `-s tatic`). */
+const KNOWN_FLAGS = new Set([
+  '-static',
+  '-Bstatic',
+  '-dn',
+  '-non_shared',
+  '-Bdynamic',
+  '-dy',
+  '-call_shared',
+  '-start-group',
+  '-end-group',
+  '-(',
+  '-)',
+  '-whole-archive',
+  '-no-whole-archive',
+  '-as-needed',
+  '-no-as-needed',
+  '-gc-sections',
+  '-no-gc-sections',
+  '-print-gc-sections',
+  '-s',
+  '-strip-all',
+  '-S',
+  '-strip-debug',
+  '-g',
+  '-pie',
+  '-pic-executable',
+  '-no-pie',
+  '-no-pic-executable',
+  '-shared',
+  '-Bshareable',
+  '-r',
+  '-relocatable',
+  '-stats',
+  '-time-passes',
+  '-verbose',
+  '-v',
+  '-version',
+  '-V',
+  '-help',
+  '-fatal-warnings',
+  '-no-fatal-warnings',
+  '-no-threads',
+  '-export-dynamic',
+  '-E',
+]);

@@ -1,0 +1,57 @@
+import { Context, LinkError } from '@link/core';
+import { linkElf } from '@link/elf';
+import { selectElfArch } from './targets.js';
+import { parseArgs, IGNORED } from './args.js';
+
+export const VERSION = '0.1.0';
+
+const HELP = `Usage: tslink [options] file...
+A GNU ld-compatible linker in TypeScript. Common options:
+  -o FILE                 output file (default a.out)
+  -L DIR, -l NAME         library search path, library
+  -static / -Bstatic      link statically
+  -e SYM                  entry point (default _start)
+  --gc-sections           drop unreferenced sections
+  --build-id[=STYLE]      sha1 (default), md5, uuid, 0xHEX, none
+  -z KEYWORD              execstack, noexecstack
+  --defsym SYM=VALUE      define an absolute symbol
+  -u SYM                  force SYM to be linked
+  --stats                 print time per pass
+  --version, -v           print the version
+Ignored for compatibility: ${Object.keys(IGNORED)
+  .filter((k) => IGNORED[k])
+  .map((k) => `-${k}`)
+  .join(' ')}
+`;
+
+/** Runs tslink with GNU ld's command line; returns the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const args = parseArgs(argv);
+    if (args.action === 'version' || args.printVersion) {
+      process.stdout.write(`tslink ${VERSION} (compatible with GNU linkers)\n`);
+      if (args.action === 'version') return 0;
+    }
+    if (args.action === 'help') {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const cfg = args.config;
+    if (cfg.inputs.length === 0) {
+      if (args.printVersion) return 0;
+      throw new LinkError('no input files');
+    }
+    const ctx = new Context(cfg);
+    ctx.diag.warnSink = (m) => process.stderr.write(`tslink: ${m}\n`);
+    const arch = selectElfArch(cfg);
+    linkElf(ctx, arch);
+    if (cfg.stats) process.stderr.write(ctx.timer.report() + '\n');
+    return 0;
+  } catch (e) {
+    if (e instanceof LinkError) {
+      for (const m of e.messages) process.stderr.write(`tslink: error: ${m}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}

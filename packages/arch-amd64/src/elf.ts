@@ -1,0 +1,359 @@
+/**
+ * x86-64 for ELF: relocation scanning and application (System V AMD64 psABI,
+ * https://gitlab.com/x86-psABIs/x86-64-ABI; TLS per Drepper's "ELF Handling For Thread-Local
+ * Storage").
+ *
+ * Notation as in the psABI: S = symbol address, A = addend, P = address of the field,
+ * G + GOT = address of the symbol's GOT slot, Z = symbol size, TP = thread pointer.
+ *
+ * Scanning decides, per relocation, whether a GOT slot or IFUNC PLT entry is needed; applying
+ * writes values and, where the scan chose to relax, rewrites the instruction around the field.
+ * Both use the same predicates so they always agree.
+ */
+import { SymFlag, SymState, formatLocation, i32, type InputSection } from '@link/core';
+import { type ElfArch, type ElfLink, MERGE_SECTION_SYM, refLocation, EM_X86_64, SHF_ALLOC, STT_GNU_IFUNC } from '@link/elf';
+import * as R from './relocs.js';
+import {
+  IPLT_ENTRY_SIZE,
+  canRelaxGotPcRelX,
+  isTlsGetAddrCall,
+  relaxGotPcRelX,
+  relaxTlsDescCall,
+  relaxTlsDescToLe,
+  relaxTlsGdToLe,
+  relaxTlsIeToLe,
+  relaxTlsLdToLe,
+  writeIpltEntry,
+} from './isa.js';
+
+/** Whether references to `sym` can bind at link time (no dynamic symbol can preempt it). */
+function isLocalBinding(link: ElfLink, sym: number): boolean {
+  const st = link.ctx.syms.state[sym];
+  if (st === SymState.Shared) return false;
+  // In a static link every definition is final, and an undefined weak symbol is 0.
+  return link.ctx.target.isStatic || !link.ctx.target.isPIC || st === SymState.Defined;
+}
+
+function canRelaxGot(link: ElfLink, b: Uint8Array, off: number, type: number, sym: number): boolean {
+  if (type === R.R_X86_64_GOTPCREL) return false;
+  if (!isLocalBinding(link, sym)) return false;
+  // In position-independent output an undefined weak must stay 0 at run time: keep the GOT.
+  if (link.ctx.target.isPIC && link.isUndefined(sym)) return false;
+  return canRelaxGotPcRelX(b, off, type === R.R_X86_64_REX_GOTPCRELX);
+}
+
+/** Initial-exec can become local-exec only in an executable (the TLS block is the main one). */
+function canRelaxTlsToLe(link: ElfLink): boolean {
+  return link.ctx.config.outputKind === 'exe';
+}
+
+function isIeRelaxable(b: Uint8Array, off: number): boolean {
+  if (off < 3) return false;
+  const rex = b[off - 3];
+  const op = b[off - 2];
+  return (rex === 0x48 || rex === 0x4c) && (op === 0x8b || op === 0x03) && (b[off - 1]! & 0xc7) === 0x05;
+}
+
+function scanRelocs(link: ElfLink, sec: InputSection): void {
+  const ctx = link.ctx;
+  const syms = ctx.syms;
+  const rel = sec.relocs!;
+  const b = sec.contents;
+  for (let i = 0; i < rel.count; i++) {
+    const type = rel.type[i]!;
+    const sym = rel.sym[i]!;
+    const off = rel.offset[i]!;
+    if (type === R.R_X86_64_NONE) continue;
+    if (off >= b.length && b.length > 0) {
+      ctx.diag.error(`${formatLocation(sec.file.displayName, sec.name, off)}: relocation offset is past the end of the section`);
+      continue;
+    }
+    const st = syms.state[sym]!;
+    if ((st === SymState.Undefined || st === SymState.Lazy) && (syms.flags[sym]! & SymFlag.RefStrong) !== 0 && (syms.flags[sym]! & SymFlag.Weak) === 0) {
+      link.undefRefs.push({ sym, sec: sec.id, offset: off });
+    }
+    if (syms.type[sym] === STT_GNU_IFUNC && st === SymState.Defined) syms.flags[sym] = syms.flags[sym]! | SymFlag.NeedsIplt;
+    switch (type) {
+      case R.R_X86_64_64:
+      case R.R_X86_64_PC32:
+      case R.R_X86_64_PLT32:
+      case R.R_X86_64_32:
+      case R.R_X86_64_32S:
+      case R.R_X86_64_PC64:
+      case R.R_X86_64_16:
+      case R.R_X86_64_PC16:
+      case R.R_X86_64_8:
+      case R.R_X86_64_PC8:
+      case R.R_X86_64_GOTPC32:
+      case R.R_X86_64_GOTPC64:
+      case R.R_X86_64_GOTOFF64:
+      case R.R_X86_64_SIZE32:
+      case R.R_X86_64_SIZE64:
+      case R.R_X86_64_TPOFF32:
+      case R.R_X86_64_TPOFF64:
+      case R.R_X86_64_DTPOFF32:
+      case R.R_X86_64_DTPOFF64:
+      case R.R_X86_64_PLTOFF64:
+        break;
+      case R.R_X86_64_GOTPCREL:
+      case R.R_X86_64_GOTPCRELX:
+      case R.R_X86_64_REX_GOTPCRELX:
+        if (!canRelaxGot(link, b, off, type, sym)) syms.flags[sym] = syms.flags[sym]! | SymFlag.NeedsGot;
+        break;
+      case R.R_X86_64_GOT32:
+      case R.R_X86_64_GOT64:
+      case R.R_X86_64_GOTPCREL64:
+      case R.R_X86_64_GOTPLT64:
+        syms.flags[sym] = syms.flags[sym]! | SymFlag.NeedsGot;
+        break;
+      case R.R_X86_64_GOTTPOFF:
+        if (!(canRelaxTlsToLe(link) && isIeRelaxable(b, off))) syms.flags[sym] = syms.flags[sym]! | SymFlag.NeedsGotTp;
+        break;
+      case R.R_X86_64_TLSGD:
+      case R.R_X86_64_TLSLD:
+        if (!canRelaxTlsToLe(link)) {
+          ctx.diag.error(`${refLocation(link, sec.id, off)}: ${R.relocName(type)} in a shared object is not supported yet`);
+          break;
+        }
+        // The call to __tls_get_addr that follows disappears with the relaxation.
+        if (i + 1 < rel.count && isTlsGetAddrCall(b, rel.offset[i + 1]!)) i++;
+        else ctx.diag.error(`${refLocation(link, sec.id, off)}: ${R.relocName(type)} is not followed by a call to __tls_get_addr`);
+        break;
+      case R.R_X86_64_GOTPC32_TLSDESC:
+      case R.R_X86_64_TLSDESC_CALL:
+        if (!canRelaxTlsToLe(link)) ctx.diag.error(`${refLocation(link, sec.id, off)}: ${R.relocName(type)} in a shared object is not supported yet`);
+        break;
+      default:
+        ctx.diag.error(`${formatLocation(sec.file.displayName, sec.name, off)}: unknown relocation (${type}) against symbol ${ctx.symName(sym)}`);
+    }
+  }
+}
+
+function overflow(link: ElfLink, sec: InputSection, off: number, type: number, sym: number, v: number, lo: number, hi: number): void {
+  const name = link.ctx.symName(sym);
+  link.ctx.diag.error(
+    `${formatLocation(sec.file.displayName, sec.name, off)}: relocation ${R.relocName(type)} out of range: ${v} is not in [${lo}, ${hi}]; references '${name}'` +
+      (link.ctx.syms.state[sym] === SymState.Defined ? '' : `\n>>> ${name} is undefined`),
+  );
+}
+
+function put32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v & 0xff;
+  b[o + 1] = (v >>> 8) & 0xff;
+  b[o + 2] = (v >>> 16) & 0xff;
+  b[o + 3] = (v >>> 24) & 0xff;
+}
+
+function put64(b: Uint8Array, o: number, v: number): void {
+  const hi = Math.floor(v / 0x100000000);
+  put32(b, o, (v - hi * 0x100000000) >>> 0);
+  put32(b, o + 4, hi >>> 0);
+}
+
+const S32_MIN = -0x80000000;
+const S32_MAX = 0x7fffffff;
+const U32_MAX = 0xffffffff;
+
+function applyRelocs(link: ElfLink, sec: InputSection, buf: Uint8Array, base: number, secAddr: number): void {
+  const ctx = link.ctx;
+  const syms = ctx.syms;
+  const rel = sec.relocs!;
+  const addrCol = syms.addr;
+  const flagsCol = syms.flags;
+  const alloc = (sec.flags & SHF_ALLOC) !== 0;
+  const gotAddr = link.synth.got.addr;
+  const gotBase = link.gotBase;
+  const tp = link.tp;
+  // Debug info referring to discarded code gets a tombstone the consumers recognise.
+  const tombstone = alloc ? 0 : sec.name === '.debug_loc' || sec.name === '.debug_ranges' ? 1 : 0;
+  for (let i = 0; i < rel.count; i++) {
+    const type = rel.type[i]!;
+    const sym = rel.sym[i]!;
+    const off = rel.offset[i]!;
+    const loc = base + off;
+    const P = secAddr + off;
+    let A = rel.addend[i]!;
+    let S = addrCol[sym]!;
+    const f = flagsCol[sym]!;
+    if (f & MERGE_SECTION_SYM) {
+      // Section symbol of a merged section: the addend selects the piece.
+      S = ctx.sections[syms.section[sym]!]!.addrOf(syms.value[sym]! + A);
+      A = 0;
+    } else if (!alloc) {
+      const s = syms.section[sym]!;
+      if (s >= 0 && !ctx.sections[s]!.isAlive && (f & SymFlag.Local) !== 0) S = tombstone - A;
+    }
+    let v: number;
+    switch (type) {
+      case R.R_X86_64_NONE:
+        continue;
+      case R.R_X86_64_64:
+        put64(buf, loc, S + A);
+        continue;
+      case R.R_X86_64_PC64:
+        put64(buf, loc, S + A - P);
+        continue;
+      case R.R_X86_64_PC32:
+      case R.R_X86_64_PLT32:
+        v = S + A - P;
+        if (v < S32_MIN || v > S32_MAX) overflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
+        put32(buf, loc, v);
+        continue;
+      case R.R_X86_64_32:
+        v = S + A;
+        if (v < 0 || v > U32_MAX) overflow(link, sec, off, type, sym, v, 0, U32_MAX);
+        put32(buf, loc, v);
+        continue;
+      case R.R_X86_64_32S:
+        v = S + A;
+        if (v < S32_MIN || v > S32_MAX) overflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
+        put32(buf, loc, v);
+        continue;
+      case R.R_X86_64_16:
+        v = S + A;
+        if (v < -0x8000 || v > 0xffff) overflow(link, sec, off, type, sym, v, -0x8000, 0xffff);
+        buf[loc] = v & 0xff;
+        buf[loc + 1] = (v >> 8) & 0xff;
+        continue;
+      case R.R_X86_64_PC16:
+        v = S + A - P;
+        if (v < -0x8000 || v > 0x7fff) overflow(link, sec, off, type, sym, v, -0x8000, 0x7fff);
+        buf[loc] = v & 0xff;
+        buf[loc + 1] = (v >> 8) & 0xff;
+        continue;
+      case R.R_X86_64_8:
+        v = S + A;
+        if (v < -0x80 || v > 0xff) overflow(link, sec, off, type, sym, v, -0x80, 0xff);
+        buf[loc] = v & 0xff;
+        continue;
+      case R.R_X86_64_PC8:
+        v = S + A - P;
+        if (v < -0x80 || v > 0x7f) overflow(link, sec, off, type, sym, v, -0x80, 0x7f);
+        buf[loc] = v & 0xff;
+        continue;
+      case R.R_X86_64_GOTPCREL:
+      case R.R_X86_64_GOTPCRELX:
+      case R.R_X86_64_REX_GOTPCRELX: {
+        const g = syms.gotIdx[sym]!;
+        if (g >= 0) {
+          v = gotAddr + g * 8 + A - P;
+        } else {
+          if (relaxGotPcRelX(buf, loc) === -1) {
+            // `jmp rel32; nop`: the field starts one byte earlier and ends one byte earlier.
+            put32(buf, loc - 1, S + A - P + 1);
+            continue;
+          }
+          v = S + A - P;
+        }
+        if (v < S32_MIN || v > S32_MAX) overflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
+        put32(buf, loc, v);
+        continue;
+      }
+      case R.R_X86_64_GOTPCREL64:
+        put64(buf, loc, gotAddr + syms.gotIdx[sym]! * 8 + A - P);
+        continue;
+      case R.R_X86_64_GOT32:
+        v = gotAddr + syms.gotIdx[sym]! * 8 - gotBase + A;
+        if (v < S32_MIN || v > S32_MAX) overflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
+        put32(buf, loc, v);
+        continue;
+      case R.R_X86_64_GOT64:
+      case R.R_X86_64_GOTPLT64:
+        put64(buf, loc, gotAddr + syms.gotIdx[sym]! * 8 - gotBase + A);
+        continue;
+      case R.R_X86_64_GOTPC32:
+        v = gotBase + A - P;
+        if (v < S32_MIN || v > S32_MAX) overflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
+        put32(buf, loc, v);
+        continue;
+      case R.R_X86_64_GOTPC64:
+        put64(buf, loc, gotBase + A - P);
+        continue;
+      case R.R_X86_64_GOTOFF64:
+        put64(buf, loc, S + A - gotBase);
+        continue;
+      case R.R_X86_64_PLTOFF64:
+        put64(buf, loc, S + A - gotBase);
+        continue;
+      case R.R_X86_64_SIZE32:
+        v = syms.size[sym]! + A;
+        if (v < 0 || v > U32_MAX) overflow(link, sec, off, type, sym, v, 0, U32_MAX);
+        put32(buf, loc, v);
+        continue;
+      case R.R_X86_64_SIZE64:
+        put64(buf, loc, syms.size[sym]! + A);
+        continue;
+      case R.R_X86_64_TPOFF32:
+        v = S + A - tp;
+        if (v < S32_MIN || v > S32_MAX) overflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
+        put32(buf, loc, v);
+        continue;
+      case R.R_X86_64_TPOFF64:
+        put64(buf, loc, S + A - tp);
+        continue;
+      case R.R_X86_64_DTPOFF32:
+        // In an executable the local-dynamic sequence was relaxed to local-exec, so the offset
+        // is taken from the thread pointer; debug info wants the offset in the TLS block.
+        put32(buf, loc, alloc ? S + A - tp : S + A - link.tlsStart);
+        continue;
+      case R.R_X86_64_DTPOFF64:
+        put64(buf, loc, alloc ? S + A - tp : S + A - link.tlsStart);
+        continue;
+      case R.R_X86_64_GOTTPOFF: {
+        const g = syms.gotIdx[sym]!;
+        if (g >= 0) v = gotAddr + g * 8 + A - P;
+        else {
+          relaxTlsIeToLe(buf, loc);
+          v = S + A + 4 - tp;
+        }
+        put32(buf, loc, v);
+        continue;
+      }
+      case R.R_X86_64_TLSGD:
+        if (!relaxTlsGdToLe(buf, loc, S + A + 4 - tp)) {
+          ctx.diag.error(`${refLocation(link, sec.id, off)}: R_X86_64_TLSGD must be used in the general-dynamic code sequence`);
+        }
+        i++; // the __tls_get_addr call is gone
+        continue;
+      case R.R_X86_64_TLSLD:
+        if (!relaxTlsLdToLe(buf, loc)) {
+          ctx.diag.error(`${refLocation(link, sec.id, off)}: R_X86_64_TLSLD must be used in the local-dynamic code sequence`);
+        }
+        i++;
+        continue;
+      case R.R_X86_64_GOTPC32_TLSDESC:
+        if (!relaxTlsDescToLe(buf, loc)) {
+          ctx.diag.error(`${refLocation(link, sec.id, off)}: R_X86_64_GOTPC32_TLSDESC must be used in a lea x@tlsdesc(%rip) instruction`);
+        }
+        put32(buf, loc, S + A + 4 - tp);
+        continue;
+      case R.R_X86_64_TLSDESC_CALL:
+        if (!relaxTlsDescCall(buf, loc)) {
+          ctx.diag.error(`${refLocation(link, sec.id, off)}: R_X86_64_TLSDESC_CALL must be used in a call *x@tlscall(%rax) instruction`);
+        }
+        continue;
+      default:
+        // Unknown types were reported by the scan (non-allocated sections are not scanned).
+        if (!alloc) ctx.diag.error(`${formatLocation(sec.file.displayName, sec.name, off)}: unknown relocation (${type}) against symbol ${ctx.symName(sym)}`);
+    }
+  }
+  void i32;
+}
+
+export const amd64Elf: ElfArch = {
+  name: 'amd64',
+  machine: EM_X86_64,
+  is64: true,
+  rela: true,
+  emulation: 'elf_x86_64',
+  pageSize: 0x1000,
+  imageBase: 0x400000,
+  trapFill: 0xcc,
+  relocName: R.relocName,
+  scanRelocs,
+  applyRelocs,
+  iplt: { entrySize: IPLT_ENTRY_SIZE, write: writeIpltEntry },
+  R_IRELATIVE: R.R_X86_64_IRELATIVE,
+};
+
+export * from './relocs.js';

@@ -1,0 +1,110 @@
+/**
+ * What the user asked for, independent of format and arch. The CLI fills it from GNU ld-style
+ * options; passes read it through `ctx.config`.
+ */
+export type BuildMode = 'exe' | 'pie' | 'shared' | 'plugin';
+export type LinkMode = 'internal' | 'external' | 'auto';
+export type OutputKind = 'exe' | 'shared' | 'relocatable';
+
+/** One positional input, in command-line order (order decides priority and archive search). */
+export type InputSpec =
+  | { kind: 'file'; path: string; wholeArchive: boolean; asNeeded: boolean; static: boolean }
+  | { kind: 'lib'; name: string; wholeArchive: boolean; asNeeded: boolean; static: boolean }
+  | { kind: 'group-start' }
+  | { kind: 'group-end' };
+
+export interface LinkConfig {
+  output: string;
+  inputs: InputSpec[];
+  libraryPaths: string[];
+  sysroot: string;
+  buildMode: BuildMode;
+  linkMode: LinkMode;
+  outputKind: OutputKind;
+  /** `-static`/`-Bstatic` at the end of the command line, and no dynamic inputs allowed. */
+  isStatic: boolean;
+  entry: string | null;
+  gcSections: boolean;
+  printGcSections: boolean;
+  /** `--build-id[=style]`: null = none. */
+  buildId: 'sha1' | 'md5' | 'uuid' | 'fast' | { hex: string } | null;
+  ehFrameHdr: boolean;
+  stripAll: boolean;
+  stripDebug: boolean;
+  /** `-u sym`: extra GC roots that also pull archive members. */
+  undefinedSymbols: string[];
+  /** `--defsym sym=value`. */
+  defsyms: { name: string; expr: string }[];
+  /** `-z` keywords, as given (e.g. `noexecstack`, `relro`). */
+  zFlags: Set<string>;
+  stats: boolean;
+  verbose: boolean;
+  emulation: string | null;
+  /** `-Ttext`, `-Tbss`, ... and `--image-base`. */
+  imageBase: number | null;
+  errorLimit: number;
+  fatalWarnings: boolean;
+  /** `--threads=N` (1 = single-threaded). */
+  threads: number;
+}
+
+export function defaultConfig(): LinkConfig {
+  return {
+    output: 'a.out',
+    inputs: [],
+    libraryPaths: [],
+    sysroot: '',
+    buildMode: 'exe',
+    linkMode: 'auto',
+    outputKind: 'exe',
+    isStatic: false,
+    entry: null,
+    gcSections: false,
+    printGcSections: false,
+    buildId: null,
+    ehFrameHdr: false,
+    stripAll: false,
+    stripDebug: false,
+    undefinedSymbols: [],
+    defsyms: [],
+    zFlags: new Set(),
+    stats: false,
+    verbose: false,
+    emulation: null,
+    imageBase: null,
+    errorLimit: 20,
+    fatalWarnings: false,
+    threads: 1,
+  };
+}
+
+/**
+ * The narrow, read-only view that arch hooks get (Go's `ld.Target`): enough to decide policy,
+ * nothing to mutate.
+ */
+export interface Target {
+  readonly ptrSize: 4 | 8;
+  readonly isPIE: boolean;
+  readonly isShared: boolean;
+  readonly isStatic: boolean;
+  readonly isRelocatable: boolean;
+  readonly isExternal: boolean;
+  readonly isPlugin: boolean;
+  /** Output may be loaded at any address: PIE or shared. */
+  readonly isPIC: boolean;
+}
+
+export function makeTarget(config: LinkConfig, ptrSize: 4 | 8): Target {
+  const isShared = config.outputKind === 'shared';
+  const isPIE = config.buildMode === 'pie';
+  return {
+    ptrSize,
+    isPIE,
+    isShared,
+    isStatic: config.isStatic,
+    isRelocatable: config.outputKind === 'relocatable',
+    isExternal: config.linkMode === 'external',
+    isPlugin: config.buildMode === 'plugin',
+    isPIC: isShared || isPIE,
+  };
+}

@@ -1,0 +1,52 @@
+import { SymFlag, SymState } from '@link/core';
+import * as C from './constants.js';
+import type { ElfLink } from './link.js';
+
+/** Flag for section symbols of merged sections: their address depends on the addend. */
+export const MERGE_SECTION_SYM = 1 << 20;
+
+/**
+ * Final addresses of every symbol, in one pass over the symbol table's columns. A symbol in a
+ * discarded section gets 0 (what a reference from debug info expects); an IFUNC with a PLT
+ * entry gets the entry (its canonical address in a static link).
+ */
+export function computeSymbolAddresses(link: ElfLink): void {
+  const ctx = link.ctx;
+  const syms = ctx.syms;
+  const secs = ctx.sections;
+  const n = syms.count;
+  const iplt = link.synth.iplt;
+  const es = link.arch.iplt.entrySize;
+  for (let id = 0; id < n; id++) {
+    const st = syms.state[id]!;
+    if (st !== SymState.Defined) {
+      syms.addr[id] = 0;
+      continue;
+    }
+    const s = syms.section[id]!;
+    if (s < 0) {
+      syms.addr[id] = syms.value[id]!;
+      continue;
+    }
+    const sec = secs[s]!;
+    if (!sec.isAlive || sec.osec === null) {
+      syms.addr[id] = 0;
+      continue;
+    }
+    if (sec.mergeMap !== null && syms.type[id] === C.STT_SECTION) {
+      syms.flags[id] = syms.flags[id]! | MERGE_SECTION_SYM;
+      syms.addr[id] = sec.osec.addr;
+      continue;
+    }
+    syms.addr[id] = sec.addrOf(syms.value[id]!);
+    if (syms.flags[id]! & SymFlag.NeedsIplt) syms.addr[id] = iplt.addr + syms.pltIdx[id]! * es;
+  }
+  const entry = ctx.config.entry ?? '_start';
+  const e = syms.lookup(entry);
+  if (e >= 0 && syms.state[e] === SymState.Defined) link.entryAddr = syms.addr[e]!;
+  else if (/^(0x[0-9a-f]+|\d+)$/i.test(entry)) link.entryAddr = Number(entry);
+  else {
+    link.entryAddr = 0;
+    if (ctx.config.outputKind === 'exe') ctx.diag.warn(`cannot find entry symbol ${entry}; not setting start address`);
+  }
+}

@@ -1,0 +1,41 @@
+import type { InputSection } from '@link/core';
+import type { ElfLink } from './link.js';
+
+/**
+ * The ELF half of an arch plug-in (Go's `ld.Arch.ELF`, lld's `TargetInfo`). Declared here, in the
+ * format package; implemented by `@link/arch-*` behind their `./elf` subpath export, so that a
+ * user of ELF/amd64 installs no Mach-O or PE code.
+ */
+export interface ElfArch {
+  name: string;
+  /** e_machine. */
+  machine: number;
+  is64: boolean;
+  /** RELA (explicit addends) or REL (addends in the section bytes). */
+  rela: boolean;
+  /** The `-m` emulation name, for messages and `-m` checks (`elf_x86_64`). */
+  emulation: string;
+  /** Max page size: PT_LOAD alignment and file-offset congruence. */
+  pageSize: number;
+  /** Default base address of a non-PIE executable. */
+  imageBase: number;
+  /** Byte that pads executable sections (int3 on x86). */
+  trapFill: number;
+  /** Spec name of a relocation type, `R_X86_64_PC32`, or `unknown (N)`. */
+  relocName(type: number): string;
+  /**
+   * Runs once per live allocated section, after symbol resolution and before layout: classifies
+   * each relocation and sets the symbol flags (NeedsGot, NeedsIplt, ...) that decide which
+   * synthetic slots exist. Reports unknown relocation types and undefined symbols through `link`.
+   */
+  scanRelocs(link: ElfLink, sec: InputSection): void;
+  /**
+   * Applies the relocations of `sec`, whose bytes were copied to `buf` at `off` and which is
+   * loaded at `addr`. All addresses are final. Works for allocated and non-allocated sections.
+   */
+  applyRelocs(link: ElfLink, sec: InputSection, buf: Uint8Array, off: number, addr: number): void;
+  /** PLT entries for IFUNC symbols in static links, each jumping through its .got.plt slot. */
+  iplt: { entrySize: number; write(buf: Uint8Array, off: number, entryAddr: number, slotAddr: number): void };
+  /** Dynamic relocation types the static machinery emits. */
+  R_IRELATIVE: number;
+}

@@ -1,0 +1,118 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LinkError, drainExtractQueue, isArchive, memberBytes, memberDisplayName, parseArchive } from '@link/core';
+import * as C from './constants.js';
+import { ElfObjectFile, addArchiveSymbols, elfType, isElf, readObject } from './object-file.js';
+import type { ElfLink } from './link.js';
+
+/**
+ * Reading the command line's inputs: files by path, `-l` libraries through the search path,
+ * archives entered lazily. Extraction runs to a fixpoint after each input, so the symbol table
+ * always reflects everything linked so far.
+ */
+export function readInputs(link: ElfLink): void {
+  const ctx = link.ctx;
+  const cfg = ctx.config;
+  for (const spec of cfg.inputs) {
+    if (spec.kind === 'group-start' || spec.kind === 'group-end') continue;
+    const p = spec.kind === 'file' ? spec.path : findLibrary(link, spec.name, spec.static);
+    addFile(link, p, spec.wholeArchive);
+    drainExtractQueue(ctx, (a, m) => loadMember(link, a, m));
+  }
+}
+
+function readFile(p: string): Uint8Array {
+  try {
+    return fs.readFileSync(p);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new LinkError(`cannot open ${p}: No such file or directory`);
+    if (code === 'EISDIR') throw new LinkError(`cannot open ${p}: Is a directory`);
+    throw new LinkError(`cannot open ${p}: ${(e as Error).message}`);
+  }
+}
+
+export function findLibrary(link: ElfLink, name: string, isStatic: boolean): string {
+  const cfg = link.ctx.config;
+  const names = name.startsWith(':') ? [name.slice(1)] : isStatic ? [`lib${name}.a`] : [`lib${name}.so`, `lib${name}.a`];
+  for (const dir of cfg.libraryPaths) {
+    const d = dir.startsWith('=') ? path.join(cfg.sysroot, dir.slice(1)) : dir;
+    for (const n of names) {
+      const p = path.join(d, n);
+      if (fs.existsSync(p)) return p;
+    }
+  }
+  throw new LinkError(`unable to find library -l${name}`);
+}
+
+function addFile(link: ElfLink, p: string, wholeArchive: boolean): void {
+  const ctx = link.ctx;
+  const bytes = readFile(p);
+  if (isArchive(bytes)) {
+    const archive = parseArchive(bytes, p);
+    const idx = ctx.archives.length;
+    ctx.archives.push({
+      id: idx,
+      path: p,
+      bytes,
+      archive,
+      extracted: new Int32Array(archive.members.length).fill(-1),
+      priority: ctx.files.length,
+    });
+    if (wholeArchive) {
+      for (let m = 0; m < archive.members.length; m++) {
+        ctx.archives[idx]!.extracted[m] = -2;
+        ctx.extractQueue.push([idx, m]);
+      }
+      return;
+    }
+    if (!archive.hasIndex && archive.members.length > 0) {
+      ctx.diag.warn(`${p}: archive has no symbol index; run ranlib to add one`);
+    }
+    addArchiveSymbols(ctx, idx);
+    return;
+  }
+  if (isElf(bytes)) {
+    const t = elfType(bytes);
+    if (t === C.ET_DYN) {
+      if (ctx.config.isStatic) throw new LinkError(`attempted static link of dynamic object ${p}`);
+      throw new LinkError(`${p}: shared library inputs are not supported yet`);
+    }
+    const file = new ElfObjectFile(ctx.files.length, p, p, 'object', bytes);
+    ctx.files.push(file);
+    link.objects.push(file);
+    readObject(link, file);
+    return;
+  }
+  if (looksLikeText(bytes)) {
+    throw new LinkError(`${p}: linker scripts are not supported yet`);
+  }
+  throw new LinkError(`${p}: unknown file type`);
+}
+
+function looksLikeText(b: Uint8Array): boolean {
+  const n = Math.min(b.length, 256);
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) {
+    const c = b[i]!;
+    if (c < 9 || (c > 13 && c < 32) || c > 126) return false;
+  }
+  return true;
+}
+
+export function loadMember(link: ElfLink, a: number, m: number): void {
+  const ctx = link.ctx;
+  const ar = ctx.archives[a]!;
+  const bytes = memberBytes(ar.archive, ar.bytes, m, readFile);
+  const name = memberDisplayName(ar.archive, m);
+  const file = new ElfObjectFile(ctx.files.length, ar.path, name, 'object', bytes);
+  // Members rank after everything given explicitly before their archive, in extraction order.
+  file.priority = ctx.files.length;
+  ar.extracted[m] = file.id;
+  ctx.files.push(file);
+  link.objects.push(file);
+  if (!isElf(bytes)) {
+    throw new LinkError(`${name}: member is not an ELF object`);
+  }
+  readObject(link, file);
+}

@@ -1,0 +1,137 @@
+import { InputSection, latin1, type OutputSection } from '@link/core';
+import * as C from './constants.js';
+import type { ElfLink } from './link.js';
+
+/**
+ * SHF_MERGE sections: identical strings (SHF_STRINGS) or identical fixed-size constants are
+ * stored once. Each group of mergeable inputs of one output section (same entry size and
+ * kind) becomes one synthetic input section; every original keeps a `mergeMap` from its input
+ * offsets to the piece's place in the output.
+ */
+export function mergeSections(link: ElfLink): void {
+  for (const osec of link.outputSections) mergeOutputSection(link, osec);
+}
+
+class MergeGroup {
+  readonly pieces = new Map<string, number>();
+  readonly chunks: Uint8Array[] = [];
+  size = 0;
+  align = 1;
+  readonly inputs: InputSection[] = [];
+  constructor(
+    readonly strings: boolean,
+    readonly entsize: number,
+  ) {}
+
+  add(bytes: Uint8Array, start: number, end: number): number {
+    const key = latin1(bytes, start, end);
+    let off = this.pieces.get(key);
+    if (off === undefined) {
+      off = this.size;
+      this.pieces.set(key, off);
+      this.chunks.push(bytes.subarray(start, end));
+      this.size += end - start;
+    }
+    return off;
+  }
+}
+
+function mergeOutputSection(link: ElfLink, osec: OutputSection): void {
+  const groups = new Map<string, MergeGroup>();
+  const kept: InputSection[] = [];
+  const placeholder = new Map<MergeGroup, number>();
+  for (const sec of osec.members) {
+    const mergeable = (sec.flags & C.SHF_MERGE) !== 0 && sec.entsize > 0 && sec.relocs === null && sec.type !== C.SHT_NOBITS && sec.size % sec.entsize === 0;
+    if (!mergeable) {
+      kept.push(sec);
+      continue;
+    }
+    const strings = (sec.flags & C.SHF_STRINGS) !== 0;
+    const key = `${strings ? 's' : 'c'}${sec.entsize}`;
+    let g = groups.get(key);
+    if (!g) {
+      g = new MergeGroup(strings, sec.entsize);
+      groups.set(key, g);
+      placeholder.set(g, kept.length);
+      kept.push(sec); // replaced by the merged section below
+    }
+    g.inputs.push(sec);
+    if (sec.align > g.align) g.align = sec.align;
+    splitAndAdd(link, g, sec);
+  }
+  if (groups.size === 0) return;
+  for (const g of groups.values()) {
+    const data = new Uint8Array(g.size);
+    let o = 0;
+    for (const c of g.chunks) {
+      data.set(c, o);
+      o += c.length;
+    }
+    const ctx = link.ctx;
+    const merged = new InputSection(ctx.sections.length, link.internalFile, -1, osec.name, osec.type, osec.flags, g.align, g.size, -1);
+    merged.ownContents = data;
+    merged.osec = osec;
+    ctx.sections.push(merged);
+    kept[placeholder.get(g)!] = merged;
+    for (const sec of g.inputs) {
+      const starts = (sec as MergedInput).pieceStarts!;
+      const outs = (sec as MergedInput).pieceOuts!;
+      sec.mergeMap = (offset: number) => merged.outOffset + mapOffset(starts, outs, offset);
+    }
+  }
+  osec.members = kept;
+}
+
+interface MergedInput extends InputSection {
+  pieceStarts?: Int32Array;
+  pieceOuts?: Int32Array;
+}
+
+function splitAndAdd(link: ElfLink, g: MergeGroup, sec: InputSection): void {
+  const b = sec.contents;
+  const es = g.entsize;
+  const starts: number[] = [];
+  const outs: number[] = [];
+  if (g.strings) {
+    let i = 0;
+    while (i < b.length) {
+      let end = i;
+      // Find the terminating NUL entry (entsize bytes of zero).
+      for (;;) {
+        if (end + es > b.length) {
+          link.ctx.diag.error(`${sec.file.displayName}:(${sec.name}): string is not null terminated`);
+          end = b.length - es;
+          break;
+        }
+        let zero = true;
+        for (let k = 0; k < es; k++) if (b[end + k] !== 0) zero = false;
+        if (zero) break;
+        end += es;
+      }
+      starts.push(i);
+      outs.push(g.add(b, i, end + es));
+      i = end + es;
+    }
+  } else {
+    for (let i = 0; i < b.length; i += es) {
+      starts.push(i);
+      outs.push(g.add(b, i, i + es));
+    }
+  }
+  const m = sec as MergedInput;
+  m.pieceStarts = Int32Array.from(starts);
+  m.pieceOuts = Int32Array.from(outs);
+}
+
+/** Binary search for the piece containing `offset`. */
+function mapOffset(starts: Int32Array, outs: Int32Array, offset: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  if (hi < 0) return offset;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return outs[lo]! + (offset - starts[lo]!);
+}

@@ -1,0 +1,145 @@
+import { InputSection, OutputSection, SymState } from '@link/core';
+import * as C from './constants.js';
+import type { ElfLink } from './link.js';
+
+/**
+ * Which output section an input section goes to, by name (lld's getOutputSectionName):
+ * `.text.foo` → `.text`, `.rodata.str1.1` → `.rodata`, `.init_array.00101` → `.init_array`.
+ */
+const PREFIXES = [
+  '.text',
+  '.rodata',
+  '.data.rel.ro',
+  '.data',
+  '.bss.rel.ro',
+  '.bss',
+  '.ldata',
+  '.lrodata',
+  '.lbss',
+  '.gcc_except_table',
+  '.init_array',
+  '.fini_array',
+  '.preinit_array',
+  '.tbss',
+  '.tdata',
+  '.ctors',
+  '.dtors',
+  '.ARM.exidx',
+  '.ARM.extab',
+];
+
+export function outputSectionName(name: string): string {
+  for (const p of PREFIXES) {
+    if (name === p) return p;
+    if (name.startsWith(p) && name[p.length] === '.') return p;
+  }
+  if (name.startsWith('.note.')) return name;
+  return name;
+}
+
+/** Priority of `.init_array.NNNNN` (lower runs first); plain sections run last. */
+function initPriority(name: string): number {
+  const dot = name.lastIndexOf('.');
+  const n = Number(name.slice(dot + 1));
+  if (dot > 0 && /^\d+$/.test(name.slice(dot + 1)) && Number.isFinite(n)) return n;
+  return 65536;
+}
+
+/**
+ * Orders output sections into segments: read-only data, then code, then TLS, relro data, and
+ * writable data with bss last (so it takes no file space). Non-allocated sections follow.
+ */
+export function sectionRank(name: string, type: number, flags: number): number {
+  if ((flags & C.SHF_ALLOC) === 0) return 1000;
+  const w = (flags & C.SHF_WRITE) !== 0;
+  const x = (flags & C.SHF_EXECINSTR) !== 0;
+  if (!w && !x) {
+    if (type === C.SHT_NOTE) return 10;
+    if (name === '.rela.plt' || name === '.rel.plt') return 20;
+    if (name === '.eh_frame_hdr') return 40;
+    if (name === '.eh_frame') return 41;
+    if (name === '.gcc_except_table') return 42;
+    if (name === '.rodata') return 30;
+    return 31;
+  }
+  if (x && !w) {
+    if (name === '.init') return 100;
+    if (name === '.plt') return 105;
+    if (name === '.text') return 110;
+    if (name === '.fini') return 120;
+    return 115;
+  }
+  if (flags & C.SHF_TLS) return type === C.SHT_NOBITS ? 201 : 200;
+  if (type === C.SHT_PREINIT_ARRAY || name === '.preinit_array') return 209;
+  if (type === C.SHT_INIT_ARRAY || name === '.init_array') return 210;
+  if (type === C.SHT_FINI_ARRAY || name === '.fini_array') return 211;
+  if (name === '.ctors') return 212;
+  if (name === '.dtors') return 213;
+  if (name === '.data.rel.ro') return 220;
+  if (name === '.got') return 230;
+  if (name === '.got.plt') return 240;
+  if (type === C.SHT_NOBITS) return name === '.bss' ? 300 : 301;
+  if (name === '.data') return 250;
+  return 255;
+}
+
+/** Common symbols become zero-filled space in .bss, one synthetic section per symbol. */
+export function convertCommonSymbols(link: ElfLink): void {
+  const ctx = link.ctx;
+  const syms = ctx.syms;
+  for (const id of syms.globalIds()) {
+    if (syms.state[id] !== SymState.Common) continue;
+    const owner = ctx.files[syms.file[id]!]!;
+    const sec = new InputSection(ctx.sections.length, owner, -1, '.bss', C.SHT_NOBITS, C.SHF_ALLOC | C.SHF_WRITE, syms.aux[id]! || 1, syms.size[id]!, -1);
+    ctx.sections.push(sec);
+    syms.state[id] = SymState.Defined;
+    syms.section[id] = sec.id;
+    syms.value[id] = 0;
+  }
+}
+
+export function createOutputSections(link: ElfLink): void {
+  const ctx = link.ctx;
+  const byName = new Map<string, OutputSection>();
+  const stripDebug = ctx.config.stripDebug || ctx.config.stripAll;
+  for (const sec of ctx.sections) {
+    if (!sec.isAlive) continue;
+    if (stripDebug && (sec.flags & C.SHF_ALLOC) === 0 && sec.name.startsWith('.debug')) continue;
+    const name = outputSectionName(sec.name);
+    let osec = byName.get(name);
+    if (!osec) {
+      osec = new OutputSection(name, sec.type, sec.flags & ~(C.SHF_GROUP | C.SHF_MERGE | C.SHF_STRINGS | C.SHF_GNU_RETAIN), sec.type === C.SHT_NOBITS);
+      byName.set(name, osec);
+    } else {
+      osec.flags |= sec.flags & (C.SHF_WRITE | C.SHF_EXECINSTR | C.SHF_ALLOC | C.SHF_TLS);
+      if (sec.type !== C.SHT_NOBITS && osec.noBits) {
+        osec.noBits = false;
+        osec.type = sec.type;
+      }
+    }
+    if (name === '.init_array' || name === '.fini_array' || name === '.preinit_array' || name === '.ctors' || name === '.dtors') {
+      sec.sortKey = initPriority(sec.name);
+    }
+    sec.osec = osec;
+    osec.members.push(sec);
+  }
+  for (const osec of byName.values()) {
+    // Stable sort keeps input order among equal priorities.
+    if (osec.members.some((m) => m.sortKey !== 0)) osec.members.sort((a, b) => a.sortKey - b.sortKey);
+    osec.rank = sectionRank(osec.name, osec.type, osec.flags);
+    osec.writer = (o, buf) => writeInputSections(link, o, buf);
+  }
+  link.outputSections = [...byName.values()];
+}
+
+/** Copies each member's bytes into place and applies its relocations. */
+export function writeInputSections(link: ElfLink, osec: OutputSection, buf: Uint8Array): void {
+  const arch = link.arch;
+  if (osec.flags & C.SHF_EXECINSTR) buf.fill(arch.trapFill, osec.fileOffset, osec.fileOffset + osec.size);
+  for (const m of osec.members) {
+    if (m.type === C.SHT_NOBITS) continue;
+    const off = osec.fileOffset + m.outOffset;
+    buf.set(m.contents, off);
+    if (m.relocs !== null && m.relocs.count > 0) arch.applyRelocs(link, m, buf, off, osec.addr + m.outOffset);
+  }
+}

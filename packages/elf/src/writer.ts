@@ -1,0 +1,31 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { executableMode, writeFileAtomically } from '@link/core';
+import { writeEhFrameHdr } from './eh-frame.js';
+import type { ElfLink } from './link.js';
+
+/**
+ * Writes the output: one zeroed buffer of the final size, every chunk writes its own range
+ * (sections copy and relocate their members), then the pieces that depend on written bytes
+ * (.eh_frame_hdr's table, the build id), and one atomic write to disk.
+ */
+export function writeOutput(link: ElfLink): void {
+  const ctx = link.ctx;
+  const buf = new Uint8Array(link.fileSize);
+  for (const c of link.chunks) c.writeTo(buf);
+  ctx.diag.checkpoint();
+  const hdr = link.synth.ehFrameHdr;
+  const eh = link.outputSections.find((o) => o.name === '.eh_frame');
+  if (hdr && eh) writeEhFrameHdr(buf, eh.fileOffset, eh.addr, eh.size, hdr.fileOffset, hdr.addr, link.ehFdeCount, link.arch.is64);
+  const bid = link.synth.buildId;
+  const style = ctx.config.buildId;
+  if (bid && style !== null) {
+    const desc = bid.fileOffset + 16;
+    const n = bid.size - 16;
+    let digest: Uint8Array;
+    if (typeof style === 'object') digest = Buffer.from(style.hex, 'hex');
+    else if (style === 'uuid') digest = Buffer.from(randomUUID().replace(/-/g, ''), 'hex');
+    else digest = createHash(style === 'md5' ? 'md5' : 'sha1').update(buf).digest();
+    buf.set(digest.subarray(0, n), desc);
+  }
+  writeFileAtomically(ctx.config.output, buf, executableMode());
+}
