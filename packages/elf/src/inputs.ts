@@ -4,6 +4,7 @@ import { LinkError, drainExtractQueue, isArchive, memberBytes, memberDisplayName
 import * as C from './constants.js';
 import { ElfObjectFile, addArchiveSymbols, elfType, isElf, readObject } from './object-file.js';
 import type { ElfLink } from './link.js';
+import { parseLinkerScript } from './linker-script.js';
 
 /**
  * Reading the command line's inputs: files by path, `-l` libraries through the search path,
@@ -85,9 +86,32 @@ function addFile(link: ElfLink, p: string, wholeArchive: boolean): void {
     return;
   }
   if (looksLikeText(bytes)) {
-    throw new LinkError(`${p}: linker scripts are not supported yet`);
+    addScript(link, p, bytes, wholeArchive);
+    return;
   }
   throw new LinkError(`${p}: unknown file type`);
+}
+
+/** A linker script input: its files are linked as if they stood in its place. */
+function addScript(link: ElfLink, p: string, bytes: Uint8Array, wholeArchive: boolean): void {
+  const cfg = link.ctx.config;
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+  const script = parseLinkerScript(text, p);
+  for (const d of script.searchDirs) cfg.libraryPaths.push(d);
+  if (script.entry !== null && cfg.entry === null) cfg.entry = script.entry;
+  for (const inp of script.inputs) {
+    let file: string;
+    if (inp.path.startsWith('-l')) file = findLibrary(link, inp.path.slice(2), cfg.isStatic);
+    else if (path.isAbsolute(inp.path)) {
+      // Paths in a script found under the sysroot are relative to the sysroot.
+      const inSysroot = cfg.sysroot !== '' && p.startsWith(cfg.sysroot) ? path.join(cfg.sysroot, inp.path) : inp.path;
+      file = inSysroot;
+    } else {
+      const local = path.join(path.dirname(p), inp.path);
+      file = fs.existsSync(local) ? local : findLibrary(link, `:${inp.path}`, cfg.isStatic);
+    }
+    addFile(link, file, wholeArchive);
+  }
 }
 
 function looksLikeText(b: Uint8Array): boolean {
