@@ -33,7 +33,8 @@ export function layout(link: ElfLink): void {
   const { ehdr, phdrs, shdrs } = link.synth;
 
   // Drop empty input-less sections; keep synthetic ones that exist for their symbols.
-  const osecs = link.outputSections.filter((o) => o.members.length === 0 || o.members.some((m) => m.size > 0) || o.size > 0 || o.name === '.init_array' || o.name === '.fini_array');
+  // Output sections with inputs stay even when empty: symbols may point into them.
+  const osecs = link.outputSections;
   for (const o of osecs) if (o.members.length > 0) o.computeSize();
   // Stable sort by rank keeps input order within a rank.
   const alloc = osecs.filter((o) => o.flags & C.SHF_ALLOC).sort((a, b) => a.rank - b.rank);

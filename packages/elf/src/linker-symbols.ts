@@ -66,6 +66,10 @@ const FIXED: [string, Where][] = [
   ['__rel_iplt_start', (l) => l.synth.relaIplt.addr],
   ['__rel_iplt_end', (l) => l.synth.relaIplt.addr + l.synth.relaIplt.size],
   ['_GLOBAL_OFFSET_TABLE_', (l) => l.gotBase],
+  // TLSDESC local-dynamic code adds x@dtpoff to the descriptor result for _TLS_MODULE_BASE_.
+  // Relaxed to local-exec in an executable, DTPOFF is taken from the thread pointer, so the
+  // base must sit at the thread pointer (tpoff 0) for the sum to come out right.
+  ['_TLS_MODULE_BASE_', (l) => l.tp],
   ['__GNU_EH_FRAME_HDR', (l) => l.synth.ehFrameHdr?.addr ?? 0],
 ];
 

@@ -98,7 +98,7 @@ export class SymtabBuilder {
       let value = 0;
       if (defined) {
         const sec = syms.section[id]!;
-        if (sec >= 0) shndx = ctx.sections[sec]!.osec!.shndx;
+        if (sec >= 0) shndx = Math.max(ctx.sections[sec]!.osec!.shndx, 0) || C.SHN_ABS;
         else shndx = type === C.STT_FILE || f & SymFlag.Absolute ? C.SHN_ABS : C.SHN_UNDEF;
         value = type === C.STT_FILE ? 0 : syms.addr[id]!;
         if (f & SymFlag.NeedsIplt) value = link.resolverAddr(id);
