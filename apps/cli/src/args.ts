@@ -162,7 +162,9 @@ export function parseArgs(rawArgv: string[]): ParsedArgs {
     }
     if (!WITH_VALUE.has(name) && !KNOWN_FLAGS.has(name) && !(name in IGNORED)) {
       // Joined short forms: -lc, -L/usr/lib, -zrelro, -melf_x86_64, -O1.
-      const short = SHORT_JOINED.find((s) => arg.startsWith(s) && arg.length > s.length && !arg.startsWith('--'));
+      const short = SHORT_JOINED.find(
+        (s) => arg.startsWith(s) && arg.length > s.length && !arg.startsWith('--'),
+      );
       if (short) {
         name = short;
         value = arg.slice(short.length);
@@ -237,7 +239,8 @@ export function parseArgs(rawArgv: string[]): ParsedArgs {
         const v = take() || 'sha1';
         if (v === 'none') cfg.buildId = null;
         else if (v === 'sha1' || v === 'md5' || v === 'uuid' || v === 'fast') cfg.buildId = v;
-        else if (/^0x[0-9a-fA-F]+$/.test(v) && v.length % 2 === 0) cfg.buildId = { hex: v.slice(2) };
+        else if (/^0x[0-9a-fA-F]+$/.test(v) && v.length % 2 === 0)
+          cfg.buildId = { hex: v.slice(2) };
         else throw new LinkError(`unknown --build-id style: ${v}`);
         break;
       }
@@ -326,7 +329,8 @@ export function parseArgs(rawArgv: string[]): ParsedArgs {
         break;
       case '-linkmode': {
         const v = take();
-        if (v !== 'internal' && v !== 'external' && v !== 'auto') throw new LinkError(`invalid --linkmode: ${v}`);
+        if (v !== 'internal' && v !== 'external' && v !== 'auto')
+          throw new LinkError(`invalid --linkmode: ${v}`);
         cfg.linkMode = v;
         break;
       }

@@ -7,7 +7,9 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     // main() reports LinkErrors itself; anything reaching here is an internal bug.
-    process.stderr.write(`tslink: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `tslink: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exitCode = 2;
   },
 );

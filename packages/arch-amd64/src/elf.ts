@@ -11,7 +11,15 @@
  * Both use the same predicates so they always agree.
  */
 import { SymFlag, SymState, formatLocation, i32, type InputSection } from '@link/core';
-import { type ElfArch, type ElfLink, MERGE_SECTION_SYM, refLocation, EM_X86_64, SHF_ALLOC, STT_GNU_IFUNC } from '@link/elf';
+import {
+  type ElfArch,
+  type ElfLink,
+  MERGE_SECTION_SYM,
+  refLocation,
+  EM_X86_64,
+  SHF_ALLOC,
+  STT_GNU_IFUNC,
+} from '@link/elf';
 import * as R from './relocs.js';
 import {
   IPLT_ENTRY_SIZE,
@@ -34,7 +42,13 @@ function isLocalBinding(link: ElfLink, sym: number): boolean {
   return link.ctx.target.isStatic || !link.ctx.target.isPIC || st === SymState.Defined;
 }
 
-function canRelaxGot(link: ElfLink, b: Uint8Array, off: number, type: number, sym: number): boolean {
+function canRelaxGot(
+  link: ElfLink,
+  b: Uint8Array,
+  off: number,
+  type: number,
+  sym: number,
+): boolean {
   if (type === R.R_X86_64_GOTPCREL) return false;
   if (!isLocalBinding(link, sym)) return false;
   // In position-independent output an undefined weak must stay 0 at run time: keep the GOT.
@@ -51,7 +65,9 @@ function isIeRelaxable(b: Uint8Array, off: number): boolean {
   if (off < 3) return false;
   const rex = b[off - 3];
   const op = b[off - 2];
-  return (rex === 0x48 || rex === 0x4c) && (op === 0x8b || op === 0x03) && (b[off - 1]! & 0xc7) === 0x05;
+  return (
+    (rex === 0x48 || rex === 0x4c) && (op === 0x8b || op === 0x03) && (b[off - 1]! & 0xc7) === 0x05
+  );
 }
 
 function scanRelocs(link: ElfLink, sec: InputSection): void {
@@ -65,14 +81,21 @@ function scanRelocs(link: ElfLink, sec: InputSection): void {
     const off = rel.offset[i]!;
     if (type === R.R_X86_64_NONE) continue;
     if (off >= b.length && b.length > 0) {
-      ctx.diag.error(`${formatLocation(sec.file.displayName, sec.name, off)}: relocation offset is past the end of the section`);
+      ctx.diag.error(
+        `${formatLocation(sec.file.displayName, sec.name, off)}: relocation offset is past the end of the section`,
+      );
       continue;
     }
     const st = syms.state[sym]!;
-    if ((st === SymState.Undefined || st === SymState.Lazy) && (syms.flags[sym]! & SymFlag.RefStrong) !== 0 && (syms.flags[sym]! & SymFlag.Weak) === 0) {
+    if (
+      (st === SymState.Undefined || st === SymState.Lazy) &&
+      (syms.flags[sym]! & SymFlag.RefStrong) !== 0 &&
+      (syms.flags[sym]! & SymFlag.Weak) === 0
+    ) {
       link.undefRefs.push({ sym, sec: sec.id, offset: off });
     }
-    if (syms.type[sym] === STT_GNU_IFUNC && st === SymState.Defined) syms.flags[sym] = syms.flags[sym]! | SymFlag.NeedsIplt;
+    if (syms.type[sym] === STT_GNU_IFUNC && st === SymState.Defined)
+      syms.flags[sym] = syms.flags[sym]! | SymFlag.NeedsIplt;
     switch (type) {
       case R.R_X86_64_64:
       case R.R_X86_64_PC32:
@@ -98,7 +121,8 @@ function scanRelocs(link: ElfLink, sec: InputSection): void {
       case R.R_X86_64_GOTPCREL:
       case R.R_X86_64_GOTPCRELX:
       case R.R_X86_64_REX_GOTPCRELX:
-        if (!canRelaxGot(link, b, off, type, sym)) syms.flags[sym] = syms.flags[sym]! | SymFlag.NeedsGot;
+        if (!canRelaxGot(link, b, off, type, sym))
+          syms.flags[sym] = syms.flags[sym]! | SymFlag.NeedsGot;
         break;
       case R.R_X86_64_GOT32:
       case R.R_X86_64_GOT64:
@@ -107,29 +131,49 @@ function scanRelocs(link: ElfLink, sec: InputSection): void {
         syms.flags[sym] = syms.flags[sym]! | SymFlag.NeedsGot;
         break;
       case R.R_X86_64_GOTTPOFF:
-        if (!(canRelaxTlsToLe(link) && isIeRelaxable(b, off))) syms.flags[sym] = syms.flags[sym]! | SymFlag.NeedsGotTp;
+        if (!(canRelaxTlsToLe(link) && isIeRelaxable(b, off)))
+          syms.flags[sym] = syms.flags[sym]! | SymFlag.NeedsGotTp;
         break;
       case R.R_X86_64_TLSGD:
       case R.R_X86_64_TLSLD:
         if (!canRelaxTlsToLe(link)) {
-          ctx.diag.error(`${refLocation(link, sec.id, off)}: ${R.relocName(type)} in a shared object is not supported yet`);
+          ctx.diag.error(
+            `${refLocation(link, sec.id, off)}: ${R.relocName(type)} in a shared object is not supported yet`,
+          );
           break;
         }
         // The call to __tls_get_addr that follows disappears with the relaxation.
         if (i + 1 < rel.count && isTlsGetAddrCall(b, rel.offset[i + 1]!)) i++;
-        else ctx.diag.error(`${refLocation(link, sec.id, off)}: ${R.relocName(type)} is not followed by a call to __tls_get_addr`);
+        else
+          ctx.diag.error(
+            `${refLocation(link, sec.id, off)}: ${R.relocName(type)} is not followed by a call to __tls_get_addr`,
+          );
         break;
       case R.R_X86_64_GOTPC32_TLSDESC:
       case R.R_X86_64_TLSDESC_CALL:
-        if (!canRelaxTlsToLe(link)) ctx.diag.error(`${refLocation(link, sec.id, off)}: ${R.relocName(type)} in a shared object is not supported yet`);
+        if (!canRelaxTlsToLe(link))
+          ctx.diag.error(
+            `${refLocation(link, sec.id, off)}: ${R.relocName(type)} in a shared object is not supported yet`,
+          );
         break;
       default:
-        ctx.diag.error(`${formatLocation(sec.file.displayName, sec.name, off)}: unknown relocation (${type}) against symbol ${ctx.symName(sym)}`);
+        ctx.diag.error(
+          `${formatLocation(sec.file.displayName, sec.name, off)}: unknown relocation (${type}) against symbol ${ctx.symName(sym)}`,
+        );
     }
   }
 }
 
-function overflow(link: ElfLink, sec: InputSection, off: number, type: number, sym: number, v: number, lo: number, hi: number): void {
+function overflow(
+  link: ElfLink,
+  sec: InputSection,
+  off: number,
+  type: number,
+  sym: number,
+  v: number,
+  lo: number,
+  hi: number,
+): void {
   const name = link.ctx.symName(sym);
   link.ctx.diag.error(
     `${formatLocation(sec.file.displayName, sec.name, off)}: relocation ${R.relocName(type)} out of range: ${v} is not in [${lo}, ${hi}]; references '${name}'` +
@@ -154,7 +198,13 @@ const S32_MIN = -0x80000000;
 const S32_MAX = 0x7fffffff;
 const U32_MAX = 0xffffffff;
 
-function applyRelocs(link: ElfLink, sec: InputSection, buf: Uint8Array, base: number, secAddr: number): void {
+function applyRelocs(
+  link: ElfLink,
+  sec: InputSection,
+  buf: Uint8Array,
+  base: number,
+  secAddr: number,
+): void {
   const ctx = link.ctx;
   const syms = ctx.syms;
   const rel = sec.relocs!;
@@ -311,30 +361,41 @@ function applyRelocs(link: ElfLink, sec: InputSection, buf: Uint8Array, base: nu
       }
       case R.R_X86_64_TLSGD:
         if (!relaxTlsGdToLe(buf, loc, S + A + 4 - tp)) {
-          ctx.diag.error(`${refLocation(link, sec.id, off)}: R_X86_64_TLSGD must be used in the general-dynamic code sequence`);
+          ctx.diag.error(
+            `${refLocation(link, sec.id, off)}: R_X86_64_TLSGD must be used in the general-dynamic code sequence`,
+          );
         }
         i++; // the __tls_get_addr call is gone
         continue;
       case R.R_X86_64_TLSLD:
         if (!relaxTlsLdToLe(buf, loc)) {
-          ctx.diag.error(`${refLocation(link, sec.id, off)}: R_X86_64_TLSLD must be used in the local-dynamic code sequence`);
+          ctx.diag.error(
+            `${refLocation(link, sec.id, off)}: R_X86_64_TLSLD must be used in the local-dynamic code sequence`,
+          );
         }
         i++;
         continue;
       case R.R_X86_64_GOTPC32_TLSDESC:
         if (!relaxTlsDescToLe(buf, loc)) {
-          ctx.diag.error(`${refLocation(link, sec.id, off)}: R_X86_64_GOTPC32_TLSDESC must be used in a lea x@tlsdesc(%rip) instruction`);
+          ctx.diag.error(
+            `${refLocation(link, sec.id, off)}: R_X86_64_GOTPC32_TLSDESC must be used in a lea x@tlsdesc(%rip) instruction`,
+          );
         }
         put32(buf, loc, S + A + 4 - tp);
         continue;
       case R.R_X86_64_TLSDESC_CALL:
         if (!relaxTlsDescCall(buf, loc)) {
-          ctx.diag.error(`${refLocation(link, sec.id, off)}: R_X86_64_TLSDESC_CALL must be used in a call *x@tlscall(%rax) instruction`);
+          ctx.diag.error(
+            `${refLocation(link, sec.id, off)}: R_X86_64_TLSDESC_CALL must be used in a call *x@tlscall(%rax) instruction`,
+          );
         }
         continue;
       default:
         // Unknown types were reported by the scan (non-allocated sections are not scanned).
-        if (!alloc) ctx.diag.error(`${formatLocation(sec.file.displayName, sec.name, off)}: unknown relocation (${type}) against symbol ${ctx.symName(sym)}`);
+        if (!alloc)
+          ctx.diag.error(
+            `${formatLocation(sec.file.displayName, sec.name, off)}: unknown relocation (${type}) against symbol ${ctx.symName(sym)}`,
+          );
     }
   }
   void i32;

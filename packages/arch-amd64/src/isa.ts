@@ -84,7 +84,14 @@ export function isTlsGetAddrCall(b: Uint8Array, callLoc: number): boolean {
  * becomes `mov %fs:0, %rax; lea x@tpoff(%rax), %rax`. `loc` is the TLSGD field.
  */
 export function relaxTlsGdToLe(b: Uint8Array, loc: number, tpoff: number): boolean {
-  if (loc < 4 || b[loc - 4] !== 0x66 || b[loc - 3] !== 0x48 || b[loc - 2] !== 0x8d || b[loc - 1] !== 0x3d) return false;
+  if (
+    loc < 4 ||
+    b[loc - 4] !== 0x66 ||
+    b[loc - 3] !== 0x48 ||
+    b[loc - 2] !== 0x8d ||
+    b[loc - 1] !== 0x3d
+  )
+    return false;
   b.set([0x64, 0x48, 0x8b, 0x04, 0x25, 0, 0, 0, 0, 0x48, 0x8d, 0x80], loc - 4);
   writeI32(b, loc + 8, tpoff);
   return true;
@@ -112,7 +119,8 @@ export function relaxTlsLdToLe(b: Uint8Array, loc: number): boolean {
 export function relaxTlsDescToLe(b: Uint8Array, loc: number): boolean {
   if (loc < 3) return false;
   const rex = b[loc - 3]!;
-  if ((rex !== 0x48 && rex !== 0x4c) || b[loc - 2] !== 0x8d || (b[loc - 1]! & 0xc7) !== 0x05) return false;
+  if ((rex !== 0x48 && rex !== 0x4c) || b[loc - 2] !== 0x8d || (b[loc - 1]! & 0xc7) !== 0x05)
+    return false;
   const reg = (b[loc - 1]! >> 3) & 7;
   b[loc - 3] = rex === 0x4c ? 0x49 : 0x48;
   b[loc - 2] = 0xc7;
@@ -139,7 +147,12 @@ export function writeI32(b: Uint8Array, o: number, v: number): void {
 
 /** IFUNC PLT entry of a static link: `jmp *slot(%rip)` padded with a 10-byte nop. */
 export const IPLT_ENTRY_SIZE = 16;
-export function writeIpltEntry(b: Uint8Array, off: number, entryAddr: number, slotAddr: number): void {
+export function writeIpltEntry(
+  b: Uint8Array,
+  off: number,
+  entryAddr: number,
+  slotAddr: number,
+): void {
   b[off] = 0xff;
   b[off + 1] = 0x25;
   writeI32(b, off + 2, slotAddr - (entryAddr + 6));

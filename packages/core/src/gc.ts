@@ -41,7 +41,9 @@ export function gcSections(
     if (s.isAlive && !s.isVisited && isCollectable(s)) {
       s.isAlive = false;
       if (ctx.config.printGcSections) {
-        process.stderr.write(`removing unused section '${s.name}' in file '${s.file.displayName}'\n`);
+        process.stderr.write(
+          `removing unused section '${s.name}' in file '${s.file.displayName}'\n`,
+        );
       }
     }
   }

@@ -19,7 +19,11 @@ export function runPasses<C extends Context>(ctx: C, passes: readonly Pass<C>[])
 }
 
 /** Inserts `pass` right after the pass named `anchor`; throws if the anchor is unknown. */
-export function insertAfter<C extends Context>(passes: Pass<C>[], anchor: string, pass: Pass<C>): void {
+export function insertAfter<C extends Context>(
+  passes: Pass<C>[],
+  anchor: string,
+  pass: Pass<C>,
+): void {
   const i = passes.findIndex((p) => p.name === anchor);
   if (i < 0) throw new Error(`no pass named ${anchor}`);
   passes.splice(i + 1, 0, pass);

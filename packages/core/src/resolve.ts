@@ -127,7 +127,15 @@ export function defineCommon(
 }
 
 /** A definition from a shared library (resolves references, loses to any object definition). */
-export function defineShared(ctx: Context, id: SymId, file: number, value: number, size: number, type: number, weak: boolean): void {
+export function defineShared(
+  ctx: Context,
+  id: SymId,
+  file: number,
+  value: number,
+  size: number,
+  type: number,
+  weak: boolean,
+): void {
   const s = ctx.syms;
   if (rankOf(ctx, id) <= Rank.Shared) return;
   s.state[id] = SymState.Shared;
@@ -177,7 +185,10 @@ function extractLazy(ctx: Context, id: SymId): void {
  * Parses queued archive members until no more are queued. `load` is the format's member reader;
  * it defines and references symbols, which may queue further members.
  */
-export function drainExtractQueue(ctx: Context, load: (archive: number, member: number) => void): void {
+export function drainExtractQueue(
+  ctx: Context,
+  load: (archive: number, member: number) => void,
+): void {
   const q = ctx.extractQueue;
   for (let i = 0; i < q.length; i++) {
     const [a, m] = q[i]!;

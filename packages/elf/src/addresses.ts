@@ -47,6 +47,7 @@ export function computeSymbolAddresses(link: ElfLink): void {
   else if (/^(0x[0-9a-f]+|\d+)$/i.test(entry)) link.entryAddr = Number(entry);
   else {
     link.entryAddr = 0;
-    if (ctx.config.outputKind === 'exe') ctx.diag.warn(`cannot find entry symbol ${entry}; not setting start address`);
+    if (ctx.config.outputKind === 'exe')
+      ctx.diag.warn(`cannot find entry symbol ${entry}; not setting start address`);
   }
 }

@@ -35,7 +35,10 @@ export interface ElfArch {
    */
   applyRelocs(link: ElfLink, sec: InputSection, buf: Uint8Array, off: number, addr: number): void;
   /** PLT entries for IFUNC symbols in static links, each jumping through its .got.plt slot. */
-  iplt: { entrySize: number; write(buf: Uint8Array, off: number, entryAddr: number, slotAddr: number): void };
+  iplt: {
+    entrySize: number;
+    write(buf: Uint8Array, off: number, entryAddr: number, slotAddr: number): void;
+  };
   /** Dynamic relocation types the static machinery emits. */
   R_IRELATIVE: number;
 }

@@ -67,7 +67,8 @@ function rewriteOne(link: ElfLink, sec: InputSection): number {
     }
     if (len === 0xffffffff) fail(link, sec, o, '64-bit DWARF records are not supported');
     const size = len + 4;
-    if (o + size > b.length || len < 4) fail(link, sec, o, `record length 0x${len.toString(16)} runs past the end of the section`);
+    if (o + size > b.length || len < 4)
+      fail(link, sec, o, `record length 0x${len.toString(16)} runs past the end of the section`);
     const id = u32(b, o + 4);
     // Relocations inside this record.
     const firstRel = ri;
@@ -125,7 +126,13 @@ export function ehFrameHdrSize(fdes: number): number {
   return 12 + fdes * 8;
 }
 
-function readEncoded(b: Uint8Array, o: number, enc: number, addrOfField: number, ptr8: boolean): [number, number] {
+function readEncoded(
+  b: Uint8Array,
+  o: number,
+  enc: number,
+  addrOfField: number,
+  ptr8: boolean,
+): [number, number] {
   let v: number;
   let n: number;
   switch (enc & 0x0f) {
@@ -186,7 +193,7 @@ function cieFdeEncoding(b: Uint8Array, cie: number): number {
     if (c === 'L') p++;
     else if (c === 'P') {
       const enc = b[p++]!;
-      const sz = enc === DW_EH_PE_omit ? 0 : [8, 0, 2, 4, 8][enc & 7] ?? 4;
+      const sz = enc === DW_EH_PE_omit ? 0 : ([8, 0, 2, 4, 8][enc & 7] ?? 4);
       p += (enc & 0x0f) === DW_EH_PE_absptr ? 8 : sz;
     } else if (c === 'S' || c === 'B' || c === 'G') continue;
     else return DW_EH_PE_absptr;
@@ -197,7 +204,16 @@ function cieFdeEncoding(b: Uint8Array, cie: number): number {
 /**
  * Writes .eh_frame_hdr from the final (relocated) .eh_frame bytes in `buf`.
  */
-export function writeEhFrameHdr(buf: Uint8Array, ehOff: number, ehAddr: number, ehSize: number, hdrOff: number, hdrAddr: number, fdes: number, ptr8: boolean): void {
+export function writeEhFrameHdr(
+  buf: Uint8Array,
+  ehOff: number,
+  ehAddr: number,
+  ehSize: number,
+  hdrOff: number,
+  hdrAddr: number,
+  fdes: number,
+  ptr8: boolean,
+): void {
   const locs = new Float64Array(fdes);
   const addrs = new Float64Array(fdes);
   let n = 0;
@@ -225,7 +241,9 @@ export function writeEhFrameHdr(buf: Uint8Array, ehOff: number, ehAddr: number, 
     }
     o += len + 4;
   }
-  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => locs[a]! - locs[b]! || addrs[a]! - addrs[b]!);
+  const idx = Array.from({ length: n }, (_, i) => i).sort(
+    (a, b) => locs[a]! - locs[b]! || addrs[a]! - addrs[b]!,
+  );
   buf[hdrOff] = 1;
   buf[hdrOff + 1] = DW_EH_PE_pcrel | DW_EH_PE_sdata4;
   buf[hdrOff + 2] = DW_EH_PE_udata4;

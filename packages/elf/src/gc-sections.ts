@@ -44,9 +44,23 @@ export function runGcSections(link: ElfLink): void {
     if (s.name === '.eh_frame') return false;
     if (s.flags & C.SHF_GNU_RETAIN) return false;
     const t = s.type;
-    if (t === C.SHT_INIT_ARRAY || t === C.SHT_FINI_ARRAY || t === C.SHT_PREINIT_ARRAY || t === C.SHT_NOTE) return false;
+    if (
+      t === C.SHT_INIT_ARRAY ||
+      t === C.SHT_FINI_ARRAY ||
+      t === C.SHT_PREINIT_ARRAY ||
+      t === C.SHT_NOTE
+    )
+      return false;
     const n = s.name;
-    if (n === '.init' || n === '.fini' || n.startsWith('.ctors') || n.startsWith('.dtors') || n.startsWith('.init_array') || n.startsWith('.fini_array')) return false;
+    if (
+      n === '.init' ||
+      n === '.fini' ||
+      n.startsWith('.ctors') ||
+      n.startsWith('.dtors') ||
+      n.startsWith('.init_array') ||
+      n.startsWith('.fini_array')
+    )
+      return false;
     if (isCIdentifier(n)) return false;
     return true;
   };
@@ -64,7 +78,8 @@ export function runGcSections(link: ElfLink): void {
         if (t >= 0 && ctx.sections[t] !== sec && ctx.sections[t]!.name !== '.eh_frame') {
           const target = ctx.sections[t]!;
           // Only LSDAs and personality routines, not other functions' code.
-          if (target.name.startsWith('.gcc_except_table') || (target.flags & C.SHF_EXECINSTR) === 0) visit(target);
+          if (target.name.startsWith('.gcc_except_table') || (target.flags & C.SHF_EXECINSTR) === 0)
+            visit(target);
         }
       }
     }

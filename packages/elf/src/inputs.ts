@@ -1,6 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LinkError, drainExtractQueue, isArchive, memberBytes, memberDisplayName, parseArchive } from '@link/core';
+import {
+  LinkError,
+  drainExtractQueue,
+  isArchive,
+  memberBytes,
+  memberDisplayName,
+  parseArchive,
+} from '@link/core';
 import * as C from './constants.js';
 import { ElfObjectFile, addArchiveSymbols, elfType, isElf, readObject } from './object-file.js';
 import type { ElfLink } from './link.js';
@@ -35,7 +42,11 @@ function readFile(p: string): Uint8Array {
 
 export function findLibrary(link: ElfLink, name: string, isStatic: boolean): string {
   const cfg = link.ctx.config;
-  const names = name.startsWith(':') ? [name.slice(1)] : isStatic ? [`lib${name}.a`] : [`lib${name}.so`, `lib${name}.a`];
+  const names = name.startsWith(':')
+    ? [name.slice(1)]
+    : isStatic
+      ? [`lib${name}.a`]
+      : [`lib${name}.so`, `lib${name}.a`];
   for (const dir of cfg.libraryPaths) {
     const d = dir.startsWith('=') ? path.join(cfg.sysroot, dir.slice(1)) : dir;
     for (const n of names) {
@@ -104,7 +115,10 @@ function addScript(link: ElfLink, p: string, bytes: Uint8Array, wholeArchive: bo
     if (inp.path.startsWith('-l')) file = findLibrary(link, inp.path.slice(2), cfg.isStatic);
     else if (path.isAbsolute(inp.path)) {
       // Paths in a script found under the sysroot are relative to the sysroot.
-      const inSysroot = cfg.sysroot !== '' && p.startsWith(cfg.sysroot) ? path.join(cfg.sysroot, inp.path) : inp.path;
+      const inSysroot =
+        cfg.sysroot !== '' && p.startsWith(cfg.sysroot)
+          ? path.join(cfg.sysroot, inp.path)
+          : inp.path;
       file = inSysroot;
     } else {
       const local = path.join(path.dirname(p), inp.path);

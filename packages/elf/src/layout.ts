@@ -54,7 +54,12 @@ export function layout(link: ElfLink): void {
   const hasTls = alloc.some((o) => o.flags & C.SHF_TLS);
   const ehHdr = link.synth.ehFrameHdr;
   const notes = alloc.filter((o) => o.type === C.SHT_NOTE);
-  const phnum = groups.length + (hasTls ? 1 : 0) + (ehHdr ? 1 : 0) + 1 /* GNU_STACK */ + (notes.length > 0 ? 1 : 0);
+  const phnum =
+    groups.length +
+    (hasTls ? 1 : 0) +
+    (ehHdr ? 1 : 0) +
+    1 /* GNU_STACK */ +
+    (notes.length > 0 ? 1 : 0);
   const is64 = arch.is64;
   phdrs.size = phnum * (is64 ? C.ELF64_PHDR_SIZE : 32);
 
@@ -68,7 +73,15 @@ export function layout(link: ElfLink): void {
       off = alignTo(off, page);
       addr = alignTo(addr, page) + (off % page);
     }
-    const seg: ElfSegment = { type: C.PT_LOAD, flags: grp.perm, align: page, offset: off, vaddr: addr, filesz: 0, memsz: 0 };
+    const seg: ElfSegment = {
+      type: C.PT_LOAD,
+      flags: grp.perm,
+      align: page,
+      offset: off,
+      vaddr: addr,
+      filesz: 0,
+      memsz: 0,
+    };
     const place = (c: Chunk) => {
       if (c.noBits) {
         c.addr = alignTo(addr, c.align);
@@ -114,7 +127,8 @@ export function layout(link: ElfLink): void {
   });
   off = alignTo(off, shdrs.align);
   shdrs.fileOffset = off;
-  shdrs.size = (link.sectionHeaderOrder.length + 1) * (is64 ? C.ELF64_SHDR_SIZE : C.ELF32_SHDR_SIZE);
+  shdrs.size =
+    (link.sectionHeaderOrder.length + 1) * (is64 ? C.ELF64_SHDR_SIZE : C.ELF32_SHDR_SIZE);
   off += shdrs.size;
   chunks.push(shdrs);
   link.sectionHeaderOrder.forEach((o, i) => (o.shndx = i + 1));
@@ -134,26 +148,64 @@ export function layout(link: ElfLink): void {
       last.memsz += o.size;
       continue;
     }
-    segs.push({ type: C.PT_NOTE, flags: C.PF_R, align: o.align, offset: o.fileOffset, vaddr: o.addr, filesz: o.size, memsz: o.size });
+    segs.push({
+      type: C.PT_NOTE,
+      flags: C.PF_R,
+      align: o.align,
+      offset: o.fileOffset,
+      vaddr: o.addr,
+      filesz: o.size,
+      memsz: o.size,
+    });
   }
   if (hasTls) {
     const tls = alloc.filter((o) => o.flags & C.SHF_TLS);
     const first = tls[0]!;
     const last = tls[tls.length - 1]!;
     const tlsAlign = Math.max(...tls.map((o) => o.align));
-    const fileEnd = tls.filter((o) => !o.noBits).reduce((e, o) => Math.max(e, o.fileOffset + o.size), first.fileOffset);
+    const fileEnd = tls
+      .filter((o) => !o.noBits)
+      .reduce((e, o) => Math.max(e, o.fileOffset + o.size), first.fileOffset);
     link.tlsStart = first.addr;
     link.tlsEnd = last.addr + last.size;
     link.tlsAlign = tlsAlign;
     const memsz = link.tlsEnd - link.tlsStart;
     // Variant II (x86): the thread pointer sits at the aligned end of the block.
     link.tp = link.tlsStart + alignTo(memsz, tlsAlign);
-    segs.push({ type: C.PT_TLS, flags: C.PF_R, align: tlsAlign, offset: first.fileOffset, vaddr: first.addr, filesz: fileEnd - first.fileOffset, memsz });
+    segs.push({
+      type: C.PT_TLS,
+      flags: C.PF_R,
+      align: tlsAlign,
+      offset: first.fileOffset,
+      vaddr: first.addr,
+      filesz: fileEnd - first.fileOffset,
+      memsz,
+    });
   }
-  if (ehHdr) segs.push({ type: C.PT_GNU_EH_FRAME, flags: C.PF_R, align: 4, offset: ehHdr.fileOffset, vaddr: ehHdr.addr, filesz: ehHdr.size, memsz: ehHdr.size });
-  const execStack = ctx.config.zFlags.has('execstack') || (link.wantsExecStack && !ctx.config.zFlags.has('noexecstack'));
-  segs.push({ type: C.PT_GNU_STACK, flags: C.PF_R | C.PF_W | (execStack ? C.PF_X : 0), align: is64 ? 16 : 4, offset: 0, vaddr: 0, filesz: 0, memsz: 0 });
-  if (segs.length !== phnum) throw new Error(`internal: reserved ${phnum} program headers, made ${segs.length}`);
+  if (ehHdr)
+    segs.push({
+      type: C.PT_GNU_EH_FRAME,
+      flags: C.PF_R,
+      align: 4,
+      offset: ehHdr.fileOffset,
+      vaddr: ehHdr.addr,
+      filesz: ehHdr.size,
+      memsz: ehHdr.size,
+    });
+  const execStack =
+    ctx.config.zFlags.has('execstack') ||
+    (link.wantsExecStack && !ctx.config.zFlags.has('noexecstack'));
+  segs.push({
+    type: C.PT_GNU_STACK,
+    flags: C.PF_R | C.PF_W | (execStack ? C.PF_X : 0),
+    align: is64 ? 16 : 4,
+    offset: 0,
+    vaddr: 0,
+    filesz: 0,
+    memsz: 0,
+  });
+  if (segs.length !== phnum)
+    throw new Error(`internal: reserved ${phnum} program headers, made ${segs.length}`);
   link.segments = segs;
 
   const gotPltOsec = link.outputSections.find((o) => o.name === '.got.plt' && o.size > 0);

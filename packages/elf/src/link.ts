@@ -1,4 +1,15 @@
-import { Context, InputFile, SymFlag, SymState, makeTarget, runPasses, type Chunk, type OutputSection, type Pass, type SymId } from '@link/core';
+import {
+  Context,
+  InputFile,
+  SymFlag,
+  SymState,
+  makeTarget,
+  runPasses,
+  type Chunk,
+  type OutputSection,
+  type Pass,
+  type SymId,
+} from '@link/core';
 import type { ElfArch } from './arch.js';
 import { localSymbolName, type ElfObjectFile } from './object-file.js';
 import { readInputs } from './inputs.js';
@@ -71,7 +82,13 @@ export class ElfLink {
     this.ctx = ctx;
     this.arch = arch;
     ctx.target = makeTarget(ctx.config, arch.is64 ? 8 : 4);
-    this.internalFile = new InputFile(-1, '<internal>', '<internal>', 'internal', new Uint8Array(0));
+    this.internalFile = new InputFile(
+      -1,
+      '<internal>',
+      '<internal>',
+      'internal',
+      new Uint8Array(0),
+    );
     this.nullSym = ctx.syms.addLocal(-1, 0, -1, 0, 0);
     ctx.syms.flags[this.nullSym] = ctx.syms.flags[this.nullSym]! | SymFlag.Absolute;
     ctx.localNameResolver = (id) => {
@@ -91,7 +108,8 @@ export class ElfLink {
   /** File offset of an address in a loaded segment. */
   fileOffsetOf(addr: number): number {
     for (const s of this.segments) {
-      if (s.type === 1 && addr >= s.vaddr && addr < s.vaddr + s.filesz) return s.offset + (addr - s.vaddr);
+      if (s.type === 1 && addr >= s.vaddr && addr < s.vaddr + s.filesz)
+        return s.offset + (addr - s.vaddr);
     }
     throw new Error(`internal: address 0x${addr.toString(16)} is not in the file`);
   }
@@ -106,7 +124,11 @@ export class ElfLink {
 /** The passes of a static ELF link, in order. ✓ = checkpoint: stop here on errors. */
 export const elfPasses: Pass<Context & { elf: ElfLink }>[] = [];
 
-function pass(name: string, run: (l: ElfLink) => void, checkpoint = false): Pass<Context & { elf: ElfLink }> {
+function pass(
+  name: string,
+  run: (l: ElfLink) => void,
+  checkpoint = false,
+): Pass<Context & { elf: ElfLink }> {
   return { name, run: (ctx) => run(ctx.elf), checkpoint };
 }
 

@@ -59,7 +59,10 @@ export function parseLinkerScript(text: string, file: string): ScriptResult {
   const res: ScriptResult = { inputs: [], searchDirs: [], entry: null };
   let p = 0;
   const expect = (t: string) => {
-    if (toks[p] !== t) throw new LinkError(`${file}: expected '${t}' in linker script, found '${toks[p] ?? 'end of file'}'`);
+    if (toks[p] !== t)
+      throw new LinkError(
+        `${file}: expected '${t}' in linker script, found '${toks[p] ?? 'end of file'}'`,
+      );
     p++;
   };
   const fileList = (asNeeded: boolean) => {

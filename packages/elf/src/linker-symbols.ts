@@ -38,7 +38,8 @@ function segEnd(l: ElfLink, pred: (flags: number) => boolean, memsz: boolean): n
 }
 
 const headerStart: Where = (l) => l.segments.find((s) => s.type === C.PT_LOAD)?.vaddr ?? 0;
-const dataStart: Where = (l) => l.segments.find((s) => s.type === C.PT_LOAD && s.flags & C.PF_W)?.vaddr ?? headerStart(l);
+const dataStart: Where = (l) =>
+  l.segments.find((s) => s.type === C.PT_LOAD && s.flags & C.PF_W)?.vaddr ?? headerStart(l);
 const textEnd: Where = (l) => segEnd(l, (f) => (f & C.PF_X) !== 0, false);
 const dataEnd: Where = (l) => segEnd(l, (f) => (f & C.PF_W) !== 0, false);
 const end: Where = (l) => segEnd(l, () => true, true);
@@ -100,10 +101,19 @@ export function defineLinkerSymbols(link: ElfLink): void {
   for (const [name, where] of FIXED) defineIfUndefined(link, name, where);
   // __start_SEC / __stop_SEC for every section named like a C identifier.
   const names = new Set<string>();
-  for (const s of link.ctx.sections) if (s.isAlive && s.flags & C.SHF_ALLOC && isCIdentifier(s.name)) names.add(s.name);
+  for (const s of link.ctx.sections)
+    if (s.isAlive && s.flags & C.SHF_ALLOC && isCIdentifier(s.name)) names.add(s.name);
   for (const n of [...names].sort()) {
-    defineIfUndefined(link, `__start_${n}`, startOf(n, () => 0));
-    defineIfUndefined(link, `__stop_${n}`, endOf(n, () => 0));
+    defineIfUndefined(
+      link,
+      `__start_${n}`,
+      startOf(n, () => 0),
+    );
+    defineIfUndefined(
+      link,
+      `__stop_${n}`,
+      endOf(n, () => 0),
+    );
   }
   for (const d of link.ctx.config.defsyms) {
     const v = Number(d.expr);

@@ -41,7 +41,12 @@ function mergeOutputSection(link: ElfLink, osec: OutputSection): void {
   const kept: InputSection[] = [];
   const placeholder = new Map<MergeGroup, number>();
   for (const sec of osec.members) {
-    const mergeable = (sec.flags & C.SHF_MERGE) !== 0 && sec.entsize > 0 && sec.relocs === null && sec.type !== C.SHT_NOBITS && sec.size % sec.entsize === 0;
+    const mergeable =
+      (sec.flags & C.SHF_MERGE) !== 0 &&
+      sec.entsize > 0 &&
+      sec.relocs === null &&
+      sec.type !== C.SHT_NOBITS &&
+      sec.size % sec.entsize === 0;
     if (!mergeable) {
       kept.push(sec);
       continue;
@@ -68,7 +73,17 @@ function mergeOutputSection(link: ElfLink, osec: OutputSection): void {
       o += c.length;
     }
     const ctx = link.ctx;
-    const merged = new InputSection(ctx.sections.length, link.internalFile, -1, osec.name, osec.type, osec.flags, g.align, g.size, -1);
+    const merged = new InputSection(
+      ctx.sections.length,
+      link.internalFile,
+      -1,
+      osec.name,
+      osec.type,
+      osec.flags,
+      g.align,
+      g.size,
+      -1,
+    );
     merged.ownContents = data;
     merged.osec = osec;
     ctx.sections.push(merged);
@@ -99,7 +114,9 @@ function splitAndAdd(link: ElfLink, g: MergeGroup, sec: InputSection): void {
       // Find the terminating NUL entry (entsize bytes of zero).
       for (;;) {
         if (end + es > b.length) {
-          link.ctx.diag.error(`${sec.file.displayName}:(${sec.name}): string is not null terminated`);
+          link.ctx.diag.error(
+            `${sec.file.displayName}:(${sec.name}): string is not null terminated`,
+          );
           end = b.length - es;
           break;
         }

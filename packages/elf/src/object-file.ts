@@ -76,10 +76,14 @@ function readShdrs(file: ElfObjectFile, b: Uint8Array): Shdr[] {
   const want = is64 ? C.ELF64_SHDR_SIZE : C.ELF32_SHDR_SIZE;
   if (shoff === 0) return [];
   if (shentsize !== want) fail(file, `invalid e_shentsize ${shentsize} (expected ${want})`);
-  if (shoff + want > b.length) fail(file, `section header table at 0x${shoff.toString(16)} is past the end of the file`);
+  if (shoff + want > b.length)
+    fail(file, `section header table at 0x${shoff.toString(16)} is past the end of the file`);
   if (shnum === 0) shnum = is64 ? u64(b, shoff + 32) : u32(b, shoff + 20);
   if (shoff + shnum * want > b.length) {
-    fail(file, `section header table (${shnum} entries at 0x${shoff.toString(16)}) is past the end of the file`);
+    fail(
+      file,
+      `section header table (${shnum} entries at 0x${shoff.toString(16)}) is past the end of the file`,
+    );
   }
   const out: Shdr[] = new Array(shnum);
   for (let i = 0; i < shnum; i++) {
@@ -110,7 +114,10 @@ function readShdrs(file: ElfObjectFile, b: Uint8Array): Shdr[] {
           entsize: u32(b, o + 36),
         };
     if (sh.type !== C.SHT_NOBITS && sh.type !== C.SHT_NULL && sh.offset + sh.size > b.length) {
-      fail(file, `section header ${i} has contents [0x${sh.offset.toString(16)}, 0x${(sh.offset + sh.size).toString(16)}) past the end of the file (size 0x${b.length.toString(16)})`);
+      fail(
+        file,
+        `section header ${i} has contents [0x${sh.offset.toString(16)}, 0x${(sh.offset + sh.size).toString(16)}) past the end of the file (size 0x${b.length.toString(16)})`,
+      );
     }
     out[i] = sh;
   }
@@ -164,7 +171,8 @@ export function readObject(link: ElfLink, file: ElfObjectFile): void {
   const shstr = shdrs[shstrndx];
   const secName = (sh: Shdr): string => {
     if (!shstr) return '';
-    if (sh.name >= shstr.size) fail(file, `section name offset ${sh.name} is past the end of .shstrtab`);
+    if (sh.name >= shstr.size)
+      fail(file, `section name offset ${sh.name} is past the end of .shstrtab`);
     return cstring(b.subarray(shstr.offset, shstr.offset + shstr.size), sh.name);
   };
 
@@ -179,7 +187,8 @@ export function readObject(link: ElfLink, file: ElfObjectFile): void {
   if (symtabIdx >= 0) {
     const st = shdrs[symtabIdx]!;
     if (st.entsize !== symsz) fail(file, `invalid .symtab entry size ${st.entsize}`);
-    if (st.link >= shdrs.length || shdrs[st.link]!.type !== C.SHT_STRTAB) fail(file, 'invalid .symtab sh_link');
+    if (st.link >= shdrs.length || shdrs[st.link]!.type !== C.SHT_STRTAB)
+      fail(file, 'invalid .symtab sh_link');
     file.symtabOff = st.offset;
     file.symCount = Math.floor(st.size / symsz);
     file.strtabOff = shdrs[st.link]!.offset;
@@ -200,7 +209,8 @@ export function readObject(link: ElfLink, file: ElfObjectFile): void {
     if (sh.size < 4 || sh.offset + sh.size > b.length) fail(file, `invalid section group ${i}`);
     const flags = u32(b, sh.offset);
     if ((flags & C.GRP_COMDAT) === 0) continue;
-    if (sh.link !== symtabIdx || sh.info >= file.symCount) fail(file, `invalid signature symbol in section group ${i}`);
+    if (sh.link !== symtabIdx || sh.info >= file.symCount)
+      fail(file, `invalid signature symbol in section group ${i}`);
     const sig = symNameAt(u32(b, file.symtabOff + sh.info * symsz));
     const owner = link.comdats.get(sig);
     if (owner === undefined) {
@@ -209,7 +219,8 @@ export function readObject(link: ElfLink, file: ElfObjectFile): void {
     }
     for (let o = sh.offset + 4; o + 4 <= sh.offset + sh.size; o += 4) {
       const m = u32(b, o);
-      if (m >= shdrs.length) fail(file, `section group ${i} names section ${m}, which does not exist`);
+      if (m >= shdrs.length)
+        fail(file, `section group ${i} names section ${m}, which does not exist`);
       discarded[m] = 1;
     }
   }
@@ -228,9 +239,13 @@ export function readObject(link: ElfLink, file: ElfObjectFile): void {
     }
     if (isDroppedSection(name, sh)) continue;
     if (name.startsWith('.gnu.lto_') || name === '.llvm.lto') {
-      fail(file, `is an LTO object (section ${name}); LTO is not supported yet: compile without -flto`);
+      fail(
+        file,
+        `is an LTO object (section ${name}); LTO is not supported yet: compile without -flto`,
+      );
     }
-    if (sh.flags & C.SHF_COMPRESSED) fail(file, `section ${name} is compressed; compressed input sections are not supported yet`);
+    if (sh.flags & C.SHF_COMPRESSED)
+      fail(file, `section ${name} is compressed; compressed input sections are not supported yet`);
     const align = sh.addralign === 0 ? 1 : sh.addralign;
     if ((align & (align - 1)) !== 0) fail(file, `section ${name} has invalid alignment ${align}`);
     const sec = new InputSection(
@@ -257,10 +272,12 @@ export function readObject(link: ElfLink, file: ElfObjectFile): void {
   for (let i = 1; i < shdrs.length; i++) {
     const sh = shdrs[i]!;
     if (sh.type !== C.SHT_RELA && sh.type !== C.SHT_REL) continue;
-    if (sh.info >= shdrs.length) fail(file, `relocation section ${i} applies to section ${sh.info}, which does not exist`);
+    if (sh.info >= shdrs.length)
+      fail(file, `relocation section ${i} applies to section ${sh.info}, which does not exist`);
     const target = file.sections[sh.info];
     if (!target) continue;
-    if (sh.link !== symtabIdx) fail(file, `relocation section ${secName(sh)} does not use the symbol table`);
+    if (sh.link !== symtabIdx)
+      fail(file, `relocation section ${secName(sh)} does not use the symbol table`);
     target.relocs = readRelocs(link, file, b, sh, secName(sh));
   }
 }
@@ -341,7 +358,13 @@ function readSymbols(
   }
 }
 
-function readRelocs(link: ElfLink, file: ElfObjectFile, b: Uint8Array, sh: Shdr, name: string): RelocTable {
+function readRelocs(
+  link: ElfLink,
+  file: ElfObjectFile,
+  b: Uint8Array,
+  sh: Shdr,
+  name: string,
+): RelocTable {
   const is64 = file.is64;
   const rela = sh.type === C.SHT_RELA;
   const entsize = is64 ? (rela ? 24 : 16) : rela ? 12 : 8;
@@ -365,7 +388,11 @@ function readRelocs(link: ElfLink, file: ElfObjectFile, b: Uint8Array, sh: Shdr,
       symIdx = info >>> 8;
       if (rela) t.addend[i] = i32(b, o + 8);
     }
-    if (symIdx >= nsyms) fail(file, `${name}: relocation ${i} refers to symbol index ${symIdx}, but the symbol table has ${nsyms}`);
+    if (symIdx >= nsyms)
+      fail(
+        file,
+        `${name}: relocation ${i} refers to symbol index ${symIdx}, but the symbol table has ${nsyms}`,
+      );
     t.sym[i] = symIdx === 0 ? link.nullSym : ids[symIdx]!;
   }
   void link;

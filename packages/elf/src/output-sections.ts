@@ -90,7 +90,17 @@ export function convertCommonSymbols(link: ElfLink): void {
   for (const id of syms.globalIds()) {
     if (syms.state[id] !== SymState.Common) continue;
     const owner = ctx.files[syms.file[id]!]!;
-    const sec = new InputSection(ctx.sections.length, owner, -1, '.bss', C.SHT_NOBITS, C.SHF_ALLOC | C.SHF_WRITE, syms.aux[id]! || 1, syms.size[id]!, -1);
+    const sec = new InputSection(
+      ctx.sections.length,
+      owner,
+      -1,
+      '.bss',
+      C.SHT_NOBITS,
+      C.SHF_ALLOC | C.SHF_WRITE,
+      syms.aux[id]! || 1,
+      syms.size[id]!,
+      -1,
+    );
     ctx.sections.push(sec);
     syms.state[id] = SymState.Defined;
     syms.section[id] = sec.id;
@@ -108,7 +118,12 @@ export function createOutputSections(link: ElfLink): void {
     const name = outputSectionName(sec.name);
     let osec = byName.get(name);
     if (!osec) {
-      osec = new OutputSection(name, sec.type, sec.flags & ~(C.SHF_GROUP | C.SHF_MERGE | C.SHF_STRINGS | C.SHF_GNU_RETAIN), sec.type === C.SHT_NOBITS);
+      osec = new OutputSection(
+        name,
+        sec.type,
+        sec.flags & ~(C.SHF_GROUP | C.SHF_MERGE | C.SHF_STRINGS | C.SHF_GNU_RETAIN),
+        sec.type === C.SHT_NOBITS,
+      );
       byName.set(name, osec);
     } else {
       osec.flags |= sec.flags & (C.SHF_WRITE | C.SHF_EXECINSTR | C.SHF_ALLOC | C.SHF_TLS);
@@ -117,7 +132,13 @@ export function createOutputSections(link: ElfLink): void {
         osec.type = sec.type;
       }
     }
-    if (name === '.init_array' || name === '.fini_array' || name === '.preinit_array' || name === '.ctors' || name === '.dtors') {
+    if (
+      name === '.init_array' ||
+      name === '.fini_array' ||
+      name === '.preinit_array' ||
+      name === '.ctors' ||
+      name === '.dtors'
+    ) {
       sec.sortKey = initPriority(sec.name);
     }
     sec.osec = osec;
@@ -125,7 +146,8 @@ export function createOutputSections(link: ElfLink): void {
   }
   for (const osec of byName.values()) {
     // Stable sort keeps input order among equal priorities.
-    if (osec.members.some((m) => m.sortKey !== 0)) osec.members.sort((a, b) => a.sortKey - b.sortKey);
+    if (osec.members.some((m) => m.sortKey !== 0))
+      osec.members.sort((a, b) => a.sortKey - b.sortKey);
     osec.rank = sectionRank(osec.name, osec.type, osec.flags);
     osec.writer = (o, buf) => writeInputSections(link, o, buf);
   }
@@ -135,11 +157,13 @@ export function createOutputSections(link: ElfLink): void {
 /** Copies each member's bytes into place and applies its relocations. */
 export function writeInputSections(link: ElfLink, osec: OutputSection, buf: Uint8Array): void {
   const arch = link.arch;
-  if (osec.flags & C.SHF_EXECINSTR) buf.fill(arch.trapFill, osec.fileOffset, osec.fileOffset + osec.size);
+  if (osec.flags & C.SHF_EXECINSTR)
+    buf.fill(arch.trapFill, osec.fileOffset, osec.fileOffset + osec.size);
   for (const m of osec.members) {
     if (m.type === C.SHT_NOBITS) continue;
     const off = osec.fileOffset + m.outOffset;
     buf.set(m.contents, off);
-    if (m.relocs !== null && m.relocs.count > 0) arch.applyRelocs(link, m, buf, off, osec.addr + m.outOffset);
+    if (m.relocs !== null && m.relocs.count > 0)
+      arch.applyRelocs(link, m, buf, off, osec.addr + m.outOffset);
   }
 }

@@ -1,4 +1,11 @@
-import { SymFlag, SymState, drainExtractQueue, duplicates, formatLocation, referenceSymbol } from '@link/core';
+import {
+  SymFlag,
+  SymState,
+  drainExtractQueue,
+  duplicates,
+  formatLocation,
+  referenceSymbol,
+} from '@link/core';
 import { loadMember } from './inputs.js';
 import type { ElfLink } from './link.js';
 import type { ElfObjectFile } from './object-file.js';
@@ -26,7 +33,9 @@ export function checkDuplicates(link: ElfLink): void {
     // The first definition may have been replaced since (it never is by a strong one).
     const a = ctx.files[first]?.displayName ?? '<internal>';
     const b = ctx.files[d.file]?.displayName ?? '<internal>';
-    ctx.diag.error(`duplicate symbol: ${ctx.symName(id)}\n>>> defined at ${a}\n>>> defined at ${b}`);
+    ctx.diag.error(
+      `duplicate symbol: ${ctx.symName(id)}\n>>> defined at ${a}\n>>> defined at ${b}`,
+    );
   }
 }
 
@@ -66,9 +75,11 @@ export function checkUndefined(link: ElfLink): void {
     l.push({ sec: r.sec, offset: r.offset });
   }
   for (const [sym, refs] of bySym) {
-    if (ctx.syms.state[sym] !== SymState.Undefined && ctx.syms.state[sym] !== SymState.Lazy) continue;
+    if (ctx.syms.state[sym] !== SymState.Undefined && ctx.syms.state[sym] !== SymState.Lazy)
+      continue;
     const lines = [`undefined symbol: ${ctx.symName(sym)}`];
-    for (const r of refs.slice(0, 3)) lines.push(`>>> referenced by ${refLocation(link, r.sec, r.offset)}`);
+    for (const r of refs.slice(0, 3))
+      lines.push(`>>> referenced by ${refLocation(link, r.sec, r.offset)}`);
     if (refs.length > 3) lines.push(`>>> referenced ${refs.length - 3} more times`);
     ctx.diag.error(lines.join('\n'));
   }
@@ -76,6 +87,7 @@ export function checkUndefined(link: ElfLink): void {
   const entry = ctx.config.entry;
   if (entry !== null) {
     const id = ctx.syms.lookup(entry);
-    if (id < 0 || link.isUndefined(id)) ctx.diag.error(`undefined symbol: ${entry}\n>>> referenced by the entry point (-e)`);
+    if (id < 0 || link.isUndefined(id))
+      ctx.diag.error(`undefined symbol: ${entry}\n>>> referenced by the entry point (-e)`);
   }
 }

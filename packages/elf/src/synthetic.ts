@@ -44,7 +44,13 @@ export class HeaderChunk implements Chunk {
   }
 }
 
-function synthSection(name: string, type: number, flags: number, align: number, write: (o: OutputSection, buf: Uint8Array) => void): OutputSection {
+function synthSection(
+  name: string,
+  type: number,
+  flags: number,
+  align: number,
+  write: (o: OutputSection, buf: Uint8Array) => void,
+): OutputSection {
   const o = new OutputSection(name, type, flags, type === C.SHT_NOBITS);
   o.align = align;
   o.writer = write;
@@ -68,13 +74,19 @@ export function createSyntheticChunks(link: ElfLink): void {
   got.size = link.gotSyms.length * ptr;
 
   // Slots the IFUNC PLT entries jump through; IRELATIVE relocations fill them at start-up.
-  const gotPlt = synthSection('.got.plt', C.SHT_PROGBITS, C.SHF_ALLOC | C.SHF_WRITE, ptr, (o, buf) => {
-    for (let i = 0; i < link.ipltSyms.length; i++) {
-      const v = link.resolverAddr(link.ipltSyms[i]!);
-      if (ptr === 8) w64(buf, o.fileOffset + i * 8, v);
-      else w32(buf, o.fileOffset + i * 4, v >>> 0);
-    }
-  });
+  const gotPlt = synthSection(
+    '.got.plt',
+    C.SHT_PROGBITS,
+    C.SHF_ALLOC | C.SHF_WRITE,
+    ptr,
+    (o, buf) => {
+      for (let i = 0; i < link.ipltSyms.length; i++) {
+        const v = link.resolverAddr(link.ipltSyms[i]!);
+        if (ptr === 8) w64(buf, o.fileOffset + i * 8, v);
+        else w32(buf, o.fileOffset + i * 4, v >>> 0);
+      }
+    },
+  );
   gotPlt.size = link.ipltSyms.length * ptr;
 
   const iplt = synthSection('.plt', C.SHT_PROGBITS, C.SHF_ALLOC | C.SHF_EXECINSTR, 16, (o, buf) => {
@@ -87,23 +99,29 @@ export function createSyntheticChunks(link: ElfLink): void {
 
   const relaName = arch.rela ? '.rela.plt' : '.rel.plt';
   const relEnt = arch.rela ? (arch.is64 ? 24 : 12) : 8;
-  const relaIplt = synthSection(relaName, arch.rela ? C.SHT_RELA : C.SHT_REL, C.SHF_ALLOC | C.SHF_INFO_LINK, ptr, (o, buf) => {
-    for (let i = 0; i < link.ipltSyms.length; i++) {
-      const off = o.fileOffset + i * relEnt;
-      const slot = gotPlt.addr + i * ptr;
-      const resolver = link.resolverAddr(link.ipltSyms[i]!);
-      if (arch.is64) {
-        w64(buf, off, slot);
-        w64(buf, off + 8, arch.R_IRELATIVE);
-        w64(buf, off + 16, resolver);
-      } else {
-        w32(buf, off, slot);
-        w32(buf, off + 4, arch.R_IRELATIVE);
-        if (arch.rela) w32(buf, off + 8, resolver);
-        else w32(buf, link.fileOffsetOf(slot), resolver);
+  const relaIplt = synthSection(
+    relaName,
+    arch.rela ? C.SHT_RELA : C.SHT_REL,
+    C.SHF_ALLOC | C.SHF_INFO_LINK,
+    ptr,
+    (o, buf) => {
+      for (let i = 0; i < link.ipltSyms.length; i++) {
+        const off = o.fileOffset + i * relEnt;
+        const slot = gotPlt.addr + i * ptr;
+        const resolver = link.resolverAddr(link.ipltSyms[i]!);
+        if (arch.is64) {
+          w64(buf, off, slot);
+          w64(buf, off + 8, arch.R_IRELATIVE);
+          w64(buf, off + 16, resolver);
+        } else {
+          w32(buf, off, slot);
+          w32(buf, off + 4, arch.R_IRELATIVE);
+          if (arch.rela) w32(buf, off + 8, resolver);
+          else w32(buf, link.fileOffsetOf(slot), resolver);
+        }
       }
-    }
-  });
+    },
+  );
   relaIplt.size = link.ipltSyms.length * relEnt;
   relaIplt.entsize = relEnt;
 
@@ -119,7 +137,14 @@ export function createSyntheticChunks(link: ElfLink): void {
   let buildId: OutputSection | null = null;
   const bid = ctx.config.buildId;
   if (bid !== null) {
-    const descSize = typeof bid === 'object' ? bid.hex.length / 2 : bid === 'md5' || bid === 'uuid' ? 16 : bid === 'fast' ? 8 : 20;
+    const descSize =
+      typeof bid === 'object'
+        ? bid.hex.length / 2
+        : bid === 'md5' || bid === 'uuid'
+          ? 16
+          : bid === 'fast'
+            ? 8
+            : 20;
     buildId = synthSection('.note.gnu.build-id', C.SHT_NOTE, C.SHF_ALLOC, 4, (o, buf) => {
       w32(buf, o.fileOffset, 4);
       w32(buf, o.fileOffset + 4, descSize);
@@ -135,8 +160,12 @@ export function createSyntheticChunks(link: ElfLink): void {
   if (!ctx.config.stripAll) {
     symtabBuilder = new SymtabBuilder(link);
     const b = symtabBuilder;
-    strtab = synthSection('.strtab', C.SHT_STRTAB, 0, 1, (o, buf) => b.writeStrtab(buf, o.fileOffset));
-    symtab = synthSection('.symtab', C.SHT_SYMTAB, 0, ptr, (o, buf) => b.writeSymtab(buf, o.fileOffset));
+    strtab = synthSection('.strtab', C.SHT_STRTAB, 0, 1, (o, buf) =>
+      b.writeStrtab(buf, o.fileOffset),
+    );
+    symtab = synthSection('.symtab', C.SHT_SYMTAB, 0, ptr, (o, buf) =>
+      b.writeSymtab(buf, o.fileOffset),
+    );
     symtab.entsize = arch.is64 ? C.ELF64_SYM_SIZE : C.ELF32_SYM_SIZE;
     symtab.info = b.firstGlobal;
     symtab.size = b.count * symtab.entsize;
@@ -163,7 +192,21 @@ export function createSyntheticChunks(link: ElfLink): void {
   const phdrs = new HeaderChunk('<phdrs>', ptr, (buf, self) => writePhdrs(link, buf, self));
   const shdrs = new HeaderChunk('<shdrs>', ptr, (buf, self) => writeShdrs(link, buf, self));
   shdrs.flags = 0;
-  link.synth = { ehdr, phdrs, shdrs, got, gotPlt, iplt, relaIplt, ehFrameHdr, buildId, symtab, strtab, shstrtab, symtabBuilder };
+  link.synth = {
+    ehdr,
+    phdrs,
+    shdrs,
+    got,
+    gotPlt,
+    iplt,
+    relaIplt,
+    ehFrameHdr,
+    buildId,
+    symtab,
+    strtab,
+    shstrtab,
+    symtabBuilder,
+  };
   link.tailSections = tail;
 }
 
@@ -181,7 +224,8 @@ function writeEhdr(link: ElfLink, buf: Uint8Array, self: HeaderChunk): void {
   buf[o + 5] = C.ELFDATA2LSB;
   buf[o + 6] = C.EV_CURRENT;
   buf[o + 7] = C.ELFOSABI_NONE;
-  const type = link.ctx.config.outputKind === 'shared' || link.ctx.target.isPIE ? C.ET_DYN : C.ET_EXEC;
+  const type =
+    link.ctx.config.outputKind === 'shared' || link.ctx.target.isPIE ? C.ET_DYN : C.ET_EXEC;
   w16(buf, o + 16, type);
   w16(buf, o + 18, arch.machine);
   w32(buf, o + 20, C.EV_CURRENT);
@@ -248,7 +292,18 @@ function writeShdrs(link: ElfLink, buf: Uint8Array, self: HeaderChunk): void {
   let o = self.fileOffset + ent; // entry 0 stays zero
   for (const s of link.sectionHeaderOrder) {
     const nameOff = link.shstrOffsets.get(s.name)!;
-    const vals = [nameOff, s.type, s.flags, s.addr, s.fileOffset, s.size, s.link, s.info, s.align, s.entsize];
+    const vals = [
+      nameOff,
+      s.type,
+      s.flags,
+      s.addr,
+      s.fileOffset,
+      s.size,
+      s.link,
+      s.info,
+      s.align,
+      s.entsize,
+    ];
     if (is64) {
       w32(buf, o, vals[0]!);
       w32(buf, o + 4, vals[1]!);

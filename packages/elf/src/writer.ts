@@ -15,7 +15,17 @@ export function writeOutput(link: ElfLink): void {
   ctx.diag.checkpoint();
   const hdr = link.synth.ehFrameHdr;
   const eh = link.outputSections.find((o) => o.name === '.eh_frame');
-  if (hdr && eh) writeEhFrameHdr(buf, eh.fileOffset, eh.addr, eh.size, hdr.fileOffset, hdr.addr, link.ehFdeCount, link.arch.is64);
+  if (hdr && eh)
+    writeEhFrameHdr(
+      buf,
+      eh.fileOffset,
+      eh.addr,
+      eh.size,
+      hdr.fileOffset,
+      hdr.addr,
+      link.ehFdeCount,
+      link.arch.is64,
+    );
   const bid = link.synth.buildId;
   const style = ctx.config.buildId;
   if (bid && style !== null) {
@@ -24,7 +34,10 @@ export function writeOutput(link: ElfLink): void {
     let digest: Uint8Array;
     if (typeof style === 'object') digest = Buffer.from(style.hex, 'hex');
     else if (style === 'uuid') digest = Buffer.from(randomUUID().replace(/-/g, ''), 'hex');
-    else digest = createHash(style === 'md5' ? 'md5' : 'sha1').update(buf).digest();
+    else
+      digest = createHash(style === 'md5' ? 'md5' : 'sha1')
+        .update(buf)
+        .digest();
     buf.set(digest.subarray(0, n), desc);
   }
   writeFileAtomically(ctx.config.output, buf, executableMode());

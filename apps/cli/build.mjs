@@ -1,0 +1,147 @@
+// Bundles the CLI (src/bin.ts and every workspace package it imports, from their TypeScript
+// source via the `source` export condition) into one CommonJS file, dist/tslink.cjs, which the
+// launchers in libexec/ run. Usage:
+//
+//   node build.mjs               bundle (what `pnpm build` runs, after `tsc -b` has type-checked)
+//   node build.mjs --snapshot    also build a V8 startup snapshot, dist/tslink.blob (opt-in, see
+//                                README.md: it only pays off once the bundle is large); the same as
+//                                TSLINK_SNAPSHOT=1
+//
+// The bundle does not depend on what src/ contains beyond bin.ts being the entry: ESM-only
+// constructs are shimmed (import.meta.url/dirname/filename); top-level await is the one thing a
+// CommonJS bundle cannot hold, and esbuild says so by name if a module uses it.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dist = path.join(here, 'dist');
+const bundle = path.join(dist, 'tslink.cjs');
+const blob = path.join(dist, 'tslink.blob');
+const snapshotEntry = path.join(dist, 'tslink-snapshot.cjs');
+const launchers = ['tslink', 'ld', 'ld.tslink'];
+
+const args = new Set(process.argv.slice(2));
+const wantSnapshot = args.has('--snapshot') || process.env.TSLINK_SNAPSHOT === '1';
+
+/** esbuild options shared by the bundle and the snapshot entry. */
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  conditions: ['source'],
+  // Workspace packages are ESM; in a CommonJS bundle import.meta is empty, so map what Node 20
+  // offers onto the CommonJS equivalents.
+  define: {
+    'import.meta.url': '__tslink_import_meta_url',
+    'import.meta.dirname': '__dirname',
+    'import.meta.filename': '__filename',
+  },
+  // The banner goes above esbuild's own "use strict", so it repeats the directive: the bundle
+  // must stay strict-mode code, as its ESM sources are.
+  banner: {
+    js: '"use strict";\nvar __tslink_import_meta_url = require("node:url").pathToFileURL(__filename).href;',
+  },
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  write: false,
+  absWorkingDir: here,
+};
+
+/** Writes esbuild's output files via a temporary name + rename, so a concurrently running test or
+ * link never sees a half-written bundle. */
+function writeAtomically(result) {
+  for (const file of result.outputFiles) {
+    const tmp = `${file.path}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, file.contents);
+    fs.renameSync(tmp, file.path);
+  }
+}
+
+/** The three launchers must stay byte-identical copies of one script. */
+function checkLaunchers() {
+  const [first, ...rest] = launchers.map((name) => {
+    const file = path.join(here, 'libexec', name);
+    const stat = fs.statSync(file);
+    if ((stat.mode & 0o111) === 0) throw new Error(`libexec/${name} is not executable`);
+    return fs.readFileSync(file, 'utf8');
+  });
+  rest.forEach((text, i) => {
+    if (text !== first) throw new Error(`libexec/${launchers[i + 1]} differs from libexec/tslink`);
+  });
+}
+
+export async function buildBundle() {
+  fs.mkdirSync(dist, { recursive: true });
+  const result = await esbuild.build({
+    ...common,
+    entryPoints: [path.join(here, 'src/bin.ts')],
+    outfile: bundle,
+  });
+  writeAtomically(result);
+  return fs.statSync(bundle).size;
+}
+
+/**
+ * The snapshot entry evaluates every module at build time (init of main.ts pulls in the whole
+ * linker) and defers bin.ts — the part that reads argv and runs main() — to the deserialized
+ * process. Module top-level code therefore runs once, at build time: it must not capture
+ * process.env, process.argv, the cwd or the terminal; that is one reason the snapshot is opt-in.
+ */
+async function buildSnapshot() {
+  const result = await esbuild.build({
+    ...common,
+    stdin: {
+      contents: [
+        "import * as linker from './src/main.ts';",
+        "import { startupSnapshot } from 'node:v8';",
+        'void linker;',
+        "startupSnapshot.setDeserializeMainFunction(() => { require('./src/bin.ts'); });",
+      ].join('\n'),
+      resolveDir: here,
+      sourcefile: 'snapshot-entry.ts',
+      loader: 'ts',
+    },
+    outfile: snapshotEntry,
+  });
+  writeAtomically(result);
+  const tmp = `${blob}.${process.pid}.tmp`;
+  execFileSync(process.execPath, ['--snapshot-blob', tmp, '--build-snapshot', snapshotEntry], {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  // The blob only works with the node binary that built it: record that binary's inode and size,
+  // which the launcher compares (via `ls -Lin`) with the node it is about to run.
+  const node = fs.statSync(process.execPath);
+  fs.writeFileSync(`${blob}.node`, `${node.ino} ${node.size}\n`);
+  fs.renameSync(tmp, blob); // last: the launcher also wants the blob newer than tslink.cjs
+  return fs.statSync(blob).size;
+}
+
+function removeSnapshot() {
+  for (const file of [blob, `${blob}.node`, snapshotEntry, `${snapshotEntry}.map`]) {
+    fs.rmSync(file, { force: true });
+  }
+}
+
+async function run() {
+  checkLaunchers();
+  removeSnapshot(); // never leave a blob from an older bundle behind
+  const size = await buildBundle();
+  console.log(`dist/tslink.cjs ${(size / 1024).toFixed(1)} KiB`);
+  if (wantSnapshot) {
+    const blobSize = await buildSnapshot();
+    console.log(`dist/tslink.blob ${(blobSize / 1024 / 1024).toFixed(1)} MiB (${process.version})`);
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  run().catch((err) => {
+    // esbuild has already printed its diagnostics; anything else gets a one-line reason.
+    if (!(err && Array.isArray(err.errors))) console.error(`build.mjs: ${err?.message ?? err}`);
+    process.exitCode = 1;
+  });
+}
