@@ -13,3 +13,4 @@ export * from './gc.js';
 export * from './output.js';
 export * from './archive.js';
 export * from './bytes.js';
+export * from './plugins.js';
