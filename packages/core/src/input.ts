@@ -1,6 +1,8 @@
 import type { RelocTable } from './relocs.js';
 import type { OutputSection } from './chunks.js';
 
+const EMPTY = new Uint8Array(0);
+
 export type FileKind = 'object' | 'archive' | 'shared' | 'script' | 'internal';
 
 /**
@@ -98,9 +100,13 @@ export class InputSection {
   }
 
   get contents(): Uint8Array {
-    if (this.ownContents !== null) return this.ownContents;
-    if (this.fileOffset < 0) return new Uint8Array(0);
-    return this.file.bytes.subarray(this.fileOffset, this.fileOffset + this.size);
+    if (this.ownContents === null) {
+      this.ownContents =
+        this.fileOffset < 0
+          ? EMPTY
+          : this.file.bytes.subarray(this.fileOffset, this.fileOffset + this.size);
+    }
+    return this.ownContents;
   }
 
   /** Virtual address of an offset inside this section (after layout). */

@@ -30,24 +30,35 @@ export class StringPool {
   }
 }
 
-/** Reads a NUL-terminated latin1 string at `off` from a byte table. */
-export function cstring(bytes: Uint8Array, off: number): string {
+/**
+ * Reads a NUL-terminated latin1 string at `off` of a byte table; the string ends at the first
+ * NUL or at `limit` (the end of the table), whichever comes first.
+ */
+export function cstring(bytes: Uint8Array, off: number, limit: number = bytes.length): string {
   let end = off;
-  const n = bytes.length;
-  while (end < n && bytes[end] !== 0) end++;
+  while (end < limit && bytes[end] !== 0) end++;
   return latin1(bytes, off, end);
 }
 
-const hasBuffer = typeof Buffer !== 'undefined';
+interface Latin1Slicer {
+  latin1Slice(start: number, end: number): string;
+}
 
+/**
+ * Decodes bytes [start, end) as latin1. Node's Buffers decode in place (`latin1Slice`, no
+ * intermediate object: this runs once per symbol name); short names are cheaper char by char.
+ */
 export function latin1(bytes: Uint8Array, start: number, end: number): string {
-  if (end - start < 16) {
+  const n = end - start;
+  if (n < 12) {
     let s = '';
     for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]!);
     return s;
   }
-  if (hasBuffer) {
-    return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
+  const slicer = bytes as unknown as Partial<Latin1Slicer>;
+  if (typeof slicer.latin1Slice === 'function') return slicer.latin1Slice(start, end);
+  if (typeof Buffer !== 'undefined') {
+    return Buffer.from(bytes.buffer, bytes.byteOffset + start, n).toString('latin1');
   }
   return String.fromCharCode(...bytes.subarray(start, end));
 }

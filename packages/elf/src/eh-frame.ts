@@ -44,67 +44,82 @@ function rewriteOne(link: ElfLink, sec: InputSection): number {
   const b = sec.contents;
   const rel = sec.relocs;
   const relCount = rel ? rel.count : 0;
-  // Relocations are sorted by offset in practice; sort indices defensively.
-  const order = Array.from({ length: relCount }, (_, i) => i);
-  if (rel) order.sort((x, y) => rel.offset[x]! - rel.offset[y]!);
-  const out = new Uint8Array(b.length);
-  const newOffsets = new Map<number, number>(); // input offset of a CIE → output offset
-  const keptRel: number[] = [];
-  const relShift: number[] = [];
+  // Assemblers emit relocations in offset order; sort only if a producer did not.
+  let order: number[] | null = null;
+  for (let i = 1; i < relCount; i++) {
+    if (rel!.offset[i]! < rel!.offset[i - 1]!) {
+      order = Array.from({ length: relCount }, (_, k) => k).sort(
+        (x, y) => rel!.offset[x]! - rel!.offset[y]!,
+      );
+      break;
+    }
+  }
+  const relAt = (k: number): number => (order === null ? k : order[k]!);
+
+  // Pass 1: walk the records, decide which FDEs stay. Most sections lose none, and then nothing
+  // is copied.
+  const starts: number[] = [];
+  const keeps: boolean[] = [];
+  const relFirst: number[] = [];
   let ri = 0;
   let o = 0;
-  let w = 0;
   let fdeCount = 0;
+  let dropped = 0;
   while (o < b.length) {
     if (o + 4 > b.length) fail(link, sec, o, 'truncated record');
     const len = u32(b, o);
-    if (len === 0) {
-      // Terminator (crtend.o): keep it where it is.
-      w32(out, w, 0);
-      w += 4;
-      o += 4;
-      continue;
-    }
+    const size = len === 0 ? 4 : len + 4;
     if (len === 0xffffffff) fail(link, sec, o, '64-bit DWARF records are not supported');
-    const size = len + 4;
-    if (o + size > b.length || len < 4)
+    if (len !== 0 && (len < 4 || o + size > b.length)) {
       fail(link, sec, o, `record length 0x${len.toString(16)} runs past the end of the section`);
-    const id = u32(b, o + 4);
-    // Relocations inside this record.
-    const firstRel = ri;
-    while (ri < relCount && rel!.offset[order[ri]!]! < o + size) ri++;
+    }
+    const first = ri;
+    while (ri < relCount && rel!.offset[relAt(ri)]! < o + size) ri++;
     let keep = true;
-    if (id !== 0) {
-      // FDE: its pc_begin relocation (the first one in the record) names the function.
-      if (firstRel < ri) {
-        const r = order[firstRel]!;
-        const symSec = ctx.syms.section[rel!.sym[r]!]!;
+    if (len !== 0 && u32(b, o + 4) !== 0) {
+      // An FDE: its first relocation (pc_begin) names the function it describes.
+      if (first < ri) {
+        const symSec = ctx.syms.section[rel!.sym[relAt(first)]!]!;
         if (symSec >= 0 && !ctx.sections[symSec]!.isAlive) keep = false;
-      } else {
-        keep = false; // an FDE for nothing (pc_begin absolute 0) describes no live code
-      }
-      if (keep) {
-        const cieIn = o + 4 - id;
-        const cieOut = newOffsets.get(cieIn);
-        if (cieOut === undefined) fail(link, sec, o, 'FDE points to an invalid CIE');
-        out.set(b.subarray(o, o + size), w);
-        w32(out, w + 4, w + 4 - cieOut);
-        fdeCount++;
-      }
-    } else {
-      newOffsets.set(o, w);
-      out.set(b.subarray(o, o + size), w);
+      } else keep = false; // pc_begin without a relocation describes no linked code
+      if (keep) fdeCount++;
+      else dropped++;
     }
-    if (keep) {
-      for (let k = firstRel; k < ri; k++) {
-        keptRel.push(order[k]!);
-        relShift.push(w - o);
-      }
-      w += size;
-    }
+    starts.push(o);
+    keeps.push(keep);
+    relFirst.push(first);
     o += size;
   }
-  if (w === b.length && keptRel.length === relCount) return fdeCount;
+  relFirst.push(ri);
+  if (dropped === 0) return fdeCount;
+
+  // Pass 2: copy the kept records, re-point FDEs at their CIE's new offset, move relocations.
+  const out = new Uint8Array(b.length);
+  const cieOut = new Map<number, number>();
+  const keptRel: number[] = [];
+  const relShift: number[] = [];
+  let w = 0;
+  for (let r = 0; r < starts.length; r++) {
+    const start = starts[r]!;
+    const end = r + 1 < starts.length ? starts[r + 1]! : b.length;
+    if (!keeps[r]) continue;
+    out.set(b.subarray(start, end), w);
+    const len = u32(b, start);
+    if (len !== 0) {
+      const id = u32(b, start + 4);
+      if (id === 0) cieOut.set(start, w);
+      else {
+        const cie = cieOut.get(start + 4 - id);
+        if (cie === undefined) fail(link, sec, start, 'FDE points to an invalid CIE');
+        w32(out, w + 4, w + 4 - cie);
+      }
+    }
+    for (let k = relFirst[r]!; k < relFirst[r + 1]!; k++) {
+      keptRel.push(relAt(k));
+      relShift.push(w - start);
+    }
+    w += end - start;
+  }
   sec.ownContents = out.subarray(0, w);
   sec.size = w;
   if (rel) {

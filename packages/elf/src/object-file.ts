@@ -173,7 +173,7 @@ export function readObject(link: ElfLink, file: ElfObjectFile): void {
     if (!shstr) return '';
     if (sh.name >= shstr.size)
       fail(file, `section name offset ${sh.name} is past the end of .shstrtab`);
-    return cstring(b.subarray(shstr.offset, shstr.offset + shstr.size), sh.name);
+    return cstring(b, shstr.offset + sh.name, shstr.offset + shstr.size);
   };
 
   // Symbol table.
@@ -195,10 +195,11 @@ export function readObject(link: ElfLink, file: ElfObjectFile): void {
     file.strtabSize = shdrs[st.link]!.size;
     file.firstGlobal = Math.min(st.info, file.symCount);
   }
-  const strtab = b.subarray(file.strtabOff, file.strtabOff + file.strtabSize);
+  const strtabOff = file.strtabOff;
+  const strtabEnd = strtabOff + file.strtabSize;
   const symNameAt = (off: number): string => {
-    if (off >= strtab.length) fail(file, `symbol name offset ${off} is past the end of .strtab`);
-    return cstring(strtab, off);
+    if (off >= file.strtabSize) fail(file, `symbol name offset ${off} is past the end of .strtab`);
+    return cstring(b, strtabOff + off, strtabEnd);
   };
 
   // COMDAT groups: the first file to bring a signature keeps its sections; later copies are dropped.
@@ -405,7 +406,7 @@ export function localSymbolName(file: ElfObjectFile, fileSymIdx: number): string
   const symsz = file.is64 ? C.ELF64_SYM_SIZE : C.ELF32_SYM_SIZE;
   const off = u32(b, file.symtabOff + fileSymIdx * symsz);
   if (off >= file.strtabSize) return '';
-  return cstring(b.subarray(file.strtabOff, file.strtabOff + file.strtabSize), off);
+  return cstring(b, file.strtabOff + off, file.strtabOff + file.strtabSize);
 }
 
 /** Enters an archive's symbol index as lazy symbols. */
