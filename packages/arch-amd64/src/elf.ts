@@ -10,7 +10,7 @@
  * writes values and, where the scan chose to relax, rewrites the instruction around the field.
  * Both use the same predicates so they always agree.
  */
-import { SymFlag, SymState, formatLocation, i32, type InputSection } from '@link/core';
+import { SymFlag, SymState, formatLocation, w32, w64, type InputSection } from '@link/core';
 import {
   type ElfArch,
   type ElfLink,
@@ -181,19 +181,6 @@ function overflow(
   );
 }
 
-function put32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v & 0xff;
-  b[o + 1] = (v >>> 8) & 0xff;
-  b[o + 2] = (v >>> 16) & 0xff;
-  b[o + 3] = (v >>> 24) & 0xff;
-}
-
-function put64(b: Uint8Array, o: number, v: number): void {
-  const hi = Math.floor(v / 0x100000000);
-  put32(b, o, (v - hi * 0x100000000) >>> 0);
-  put32(b, o + 4, hi >>> 0);
-}
-
 const S32_MIN = -0x80000000;
 const S32_MAX = 0x7fffffff;
 const U32_MAX = 0xffffffff;
@@ -238,26 +225,26 @@ function applyRelocs(
       case R.R_X86_64_NONE:
         continue;
       case R.R_X86_64_64:
-        put64(buf, loc, S + A);
+        w64(buf, loc, S + A);
         continue;
       case R.R_X86_64_PC64:
-        put64(buf, loc, S + A - P);
+        w64(buf, loc, S + A - P);
         continue;
       case R.R_X86_64_PC32:
       case R.R_X86_64_PLT32:
         v = S + A - P;
         if (v < S32_MIN || v > S32_MAX) overflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
-        put32(buf, loc, v);
+        w32(buf, loc, v);
         continue;
       case R.R_X86_64_32:
         v = S + A;
         if (v < 0 || v > U32_MAX) overflow(link, sec, off, type, sym, v, 0, U32_MAX);
-        put32(buf, loc, v);
+        w32(buf, loc, v);
         continue;
       case R.R_X86_64_32S:
         v = S + A;
         if (v < S32_MIN || v > S32_MAX) overflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
-        put32(buf, loc, v);
+        w32(buf, loc, v);
         continue;
       case R.R_X86_64_16:
         v = S + A;
@@ -290,64 +277,64 @@ function applyRelocs(
         } else {
           if (relaxGotPcRelX(buf, loc) === -1) {
             // `jmp rel32; nop`: the field starts one byte earlier and ends one byte earlier.
-            put32(buf, loc - 1, S + A - P + 1);
+            w32(buf, loc - 1, S + A - P + 1);
             continue;
           }
           v = S + A - P;
         }
         if (v < S32_MIN || v > S32_MAX) overflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
-        put32(buf, loc, v);
+        w32(buf, loc, v);
         continue;
       }
       case R.R_X86_64_GOTPCREL64:
-        put64(buf, loc, gotAddr + syms.gotIdx[sym]! * 8 + A - P);
+        w64(buf, loc, gotAddr + syms.gotIdx[sym]! * 8 + A - P);
         continue;
       case R.R_X86_64_GOT32:
         v = gotAddr + syms.gotIdx[sym]! * 8 - gotBase + A;
         if (v < S32_MIN || v > S32_MAX) overflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
-        put32(buf, loc, v);
+        w32(buf, loc, v);
         continue;
       case R.R_X86_64_GOT64:
       case R.R_X86_64_GOTPLT64:
-        put64(buf, loc, gotAddr + syms.gotIdx[sym]! * 8 - gotBase + A);
+        w64(buf, loc, gotAddr + syms.gotIdx[sym]! * 8 - gotBase + A);
         continue;
       case R.R_X86_64_GOTPC32:
         v = gotBase + A - P;
         if (v < S32_MIN || v > S32_MAX) overflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
-        put32(buf, loc, v);
+        w32(buf, loc, v);
         continue;
       case R.R_X86_64_GOTPC64:
-        put64(buf, loc, gotBase + A - P);
+        w64(buf, loc, gotBase + A - P);
         continue;
       case R.R_X86_64_GOTOFF64:
-        put64(buf, loc, S + A - gotBase);
+        w64(buf, loc, S + A - gotBase);
         continue;
       case R.R_X86_64_PLTOFF64:
-        put64(buf, loc, S + A - gotBase);
+        w64(buf, loc, S + A - gotBase);
         continue;
       case R.R_X86_64_SIZE32:
         v = syms.size[sym]! + A;
         if (v < 0 || v > U32_MAX) overflow(link, sec, off, type, sym, v, 0, U32_MAX);
-        put32(buf, loc, v);
+        w32(buf, loc, v);
         continue;
       case R.R_X86_64_SIZE64:
-        put64(buf, loc, syms.size[sym]! + A);
+        w64(buf, loc, syms.size[sym]! + A);
         continue;
       case R.R_X86_64_TPOFF32:
         v = S + A - tp;
         if (v < S32_MIN || v > S32_MAX) overflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
-        put32(buf, loc, v);
+        w32(buf, loc, v);
         continue;
       case R.R_X86_64_TPOFF64:
-        put64(buf, loc, S + A - tp);
+        w64(buf, loc, S + A - tp);
         continue;
       case R.R_X86_64_DTPOFF32:
         // In an executable the local-dynamic sequence was relaxed to local-exec, so the offset
         // is taken from the thread pointer; debug info wants the offset in the TLS block.
-        put32(buf, loc, alloc ? S + A - tp : S + A - link.tlsStart);
+        w32(buf, loc, alloc ? S + A - tp : S + A - link.tlsStart);
         continue;
       case R.R_X86_64_DTPOFF64:
-        put64(buf, loc, alloc ? S + A - tp : S + A - link.tlsStart);
+        w64(buf, loc, alloc ? S + A - tp : S + A - link.tlsStart);
         continue;
       case R.R_X86_64_GOTTPOFF: {
         const g = syms.gotIdx[sym]!;
@@ -356,7 +343,7 @@ function applyRelocs(
           relaxTlsIeToLe(buf, loc);
           v = S + A + 4 - tp;
         }
-        put32(buf, loc, v);
+        w32(buf, loc, v);
         continue;
       }
       case R.R_X86_64_TLSGD:
@@ -381,7 +368,7 @@ function applyRelocs(
             `${refLocation(link, sec.id, off)}: R_X86_64_GOTPC32_TLSDESC must be used in a lea x@tlsdesc(%rip) instruction`,
           );
         }
-        put32(buf, loc, S + A + 4 - tp);
+        w32(buf, loc, S + A + 4 - tp);
         continue;
       case R.R_X86_64_TLSDESC_CALL:
         if (!relaxTlsDescCall(buf, loc)) {
@@ -398,7 +385,6 @@ function applyRelocs(
           );
     }
   }
-  void i32;
 }
 
 export const amd64Elf: ElfArch = {
