@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { LinkError, defaultConfig, type InputSpec, type LinkConfig } from '@link/core';
+import { LinkError, defaultConfig, type LinkConfig } from '@link/core';
 
 /**
  * GNU ld's command line: every option gcc, g++ and clang pass, in both `-opt` and `--opt`
@@ -363,7 +363,6 @@ export function parseArgs(rawArgv: string[]): ParsedArgs {
     // `-static-pie` arrives as `-static -pie`; static PIE comes with the dynamic issue.
     throw new LinkError('-static -pie (static PIE) is not supported yet');
   }
-  void ({} as InputSpec);
   return res;
 }
 

@@ -1,4 +1,4 @@
-import { gcSections, type InputSection } from '@link/core';
+import { SymFlag, gcSections, type InputSection } from '@link/core';
 import * as C from './constants.js';
 import type { ElfLink } from './link.js';
 
@@ -20,7 +20,7 @@ export function runGcSections(link: ElfLink): void {
   const roots: InputSection[] = [];
   const syms = ctx.syms;
   for (const id of syms.globalIds()) {
-    if ((syms.flags[id]! & 0x10000) === 0) continue; // SymFlag.Root
+    if ((syms.flags[id]! & SymFlag.Root) === 0) continue;
     const s = syms.section[id]!;
     if (s >= 0 && syms.state[id] === 1) roots.push(ctx.sections[s]!);
   }
