@@ -72,8 +72,8 @@ export class InputSection {
   /** Entry size for sections of fixed-size entries (ELF sh_entsize). */
   entsize = 0;
   /**
-   * Contents built by the linker in place of the file's (a rewritten .eh_frame, merged strings);
-   * null means the bytes come from the file.
+   * The section's bytes: a view of the file, taken once on first use, or contents the linker
+   * built in place of the file's (a rewritten .eh_frame, merged strings).
    */
   ownContents: Uint8Array | null = null;
 

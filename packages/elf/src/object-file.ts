@@ -396,7 +396,6 @@ function readRelocs(
       );
     t.sym[i] = symIdx === 0 ? link.nullSym : ids[symIdx]!;
   }
-  void link;
   return t;
 }
 

@@ -2,6 +2,7 @@ import { OutputSection, w16, w32, w64, type Chunk } from '@link/core';
 import * as C from './constants.js';
 import { ehFrameHdrSize } from './eh-frame.js';
 import { GotKind } from './scan.js';
+import { sectionRank } from './output-sections.js';
 import type { ElfLink } from './link.js';
 import { SymtabBuilder } from './symtab.js';
 
@@ -178,7 +179,7 @@ export function createSyntheticChunks(link: ElfLink): void {
   if (ehFrameHdr) sections.push(ehFrameHdr);
   if (buildId) sections.push(buildId);
   for (const s of sections) {
-    s.rank = rankOfSynthetic(s.name, s.type, s.flags);
+    s.rank = sectionRank(s.name, s.type, s.flags);
     if (s.size > 0 || s === relaIplt) link.outputSections.push(s);
   }
   // .rela.plt is kept even when empty in static links: glibc's start-up iterates
@@ -208,11 +209,6 @@ export function createSyntheticChunks(link: ElfLink): void {
     symtabBuilder,
   };
   link.tailSections = tail;
-}
-
-import { sectionRank } from './output-sections.js';
-function rankOfSynthetic(name: string, type: number, flags: number): number {
-  return sectionRank(name, type, flags);
 }
 
 function writeEhdr(link: ElfLink, buf: Uint8Array, self: HeaderChunk): void {
