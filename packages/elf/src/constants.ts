@@ -95,3 +95,82 @@ export const ELF64_RELA_SIZE = 24;
 export const ELF32_EHDR_SIZE = 52;
 export const ELF32_SHDR_SIZE = 40;
 export const ELF32_SYM_SIZE = 16;
+
+// Shared objects: program headers, the dynamic section and symbol versioning (GNU extensions).
+export const ELF32_PHDR_SIZE = 32;
+export const ELF64_DYN_SIZE = 16;
+export const ELF32_DYN_SIZE = 8;
+/** Elf32_Verdef and Elf64_Verdef have the same layout: 20 bytes. */
+export const ELF_VERDEF_SIZE = 20;
+export const ELF_VERDAUX_SIZE = 8;
+export const PN_XNUM = 0xffff;
+
+export const SHT_GNU_verdef = 0x6ffffffd;
+export const SHT_GNU_verneed = 0x6ffffffe;
+export const SHT_GNU_versym = 0x6fffffff;
+
+export const STV_DEFAULT = 0;
+export const STV_INTERNAL = 1;
+export const STV_HIDDEN = 2;
+export const STV_PROTECTED = 3;
+
+export const DT_NULL = 0;
+export const DT_NEEDED = 1;
+export const DT_HASH = 4;
+export const DT_STRTAB = 5;
+export const DT_SYMTAB = 6;
+export const DT_STRSZ = 10;
+export const DT_SYMENT = 11;
+export const DT_SONAME = 14;
+export const DT_GNU_HASH = 0x6ffffef5;
+export const DT_VERSYM = 0x6ffffff0;
+export const DT_VERDEF = 0x6ffffffc;
+export const DT_VERDEFNUM = 0x6ffffffd;
+export const DT_VERNEED = 0x6ffffffe;
+export const DT_VERNEEDNUM = 0x6fffffff;
+
+export const VER_DEF_CURRENT = 1;
+export const VER_FLG_BASE = 0x1;
+export const VER_FLG_WEAK = 0x2;
+export const VER_NDX_LOCAL = 0;
+export const VER_NDX_GLOBAL = 1;
+/** In a .gnu.version entry: the symbol's version is not the default one (`foo@V1`, not `foo@@V1`). */
+export const VERSYM_HIDDEN = 0x8000;
+
+// Dynamic section tags and flags used when writing (gABI "Dynamic Section"; GNU extensions).
+export const DT_PLTRELSZ = 2;
+export const DT_PLTGOT = 3;
+export const DT_RELA = 7;
+export const DT_RELASZ = 8;
+export const DT_RELAENT = 9;
+export const DT_INIT = 12;
+export const DT_FINI = 13;
+export const DT_RPATH = 15;
+export const DT_SYMBOLIC = 16;
+export const DT_REL = 17;
+export const DT_RELSZ = 18;
+export const DT_RELENT = 19;
+export const DT_PLTREL = 20;
+export const DT_DEBUG = 21;
+export const DT_TEXTREL = 22;
+export const DT_JMPREL = 23;
+export const DT_BIND_NOW = 24;
+export const DT_INIT_ARRAY = 25;
+export const DT_FINI_ARRAY = 26;
+export const DT_INIT_ARRAYSZ = 27;
+export const DT_FINI_ARRAYSZ = 28;
+export const DT_RUNPATH = 29;
+export const DT_FLAGS = 30;
+export const DT_PREINIT_ARRAY = 32;
+export const DT_PREINIT_ARRAYSZ = 33;
+export const DT_RELACOUNT = 0x6ffffff9;
+export const DT_RELCOUNT = 0x6ffffffa;
+export const DT_FLAGS_1 = 0x6ffffffb;
+export const DF_SYMBOLIC = 0x2;
+export const DF_TEXTREL = 0x4;
+export const DF_BIND_NOW = 0x8;
+export const DF_STATIC_TLS = 0x10;
+export const DF_1_NOW = 0x1;
+export const DF_1_PIE = 0x8000000;
+export const ELF_VERNEED_SIZE = 16;
+export const ELF_VERNAUX_SIZE = 16;
