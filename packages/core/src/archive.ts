@@ -1,17 +1,33 @@
 /**
  * Reader for `ar` archives: GNU (SysV) archives, BSD / Darwin archives and GNU thin archives.
  *
- * The reader indexes an archive without copying member data: it walks the 60-byte member
- * headers once, resolves member names, and decodes the symbol index (GNU `/` or `/SYM64/`, BSD
- * `__.SYMDEF*`) into two parallel arrays so that lazy archive-member loading can look symbols up
- * without one object per symbol. Member bytes are handed out as subarrays of the archive.
+ * The reader indexes an archive without copying member data, and when the archive has a symbol
+ * index (GNU `/` or `/SYM64/`, BSD `__.SYMDEF*`) without walking its members either: parsing
+ * reads the global header, the special members that lead the archive (the index and, in GNU
+ * archives, the `//` long-name table right after it) and decodes the index into two parallel
+ * arrays, so that lazy archive-member loading can look symbols up without one object per symbol.
+ * A link typically extracts a few hundred of libc.a's ~1700 members; the others are never
+ * looked at.
+ *
+ * Members are named by dense ids. The index's members get ids in order of first appearance of
+ * their header offset in the index (so `symbolMembers[i]` is an id), and a member's header is
+ * decoded and checked only when the member is first asked for (`archiveMember`, `memberBytes`,
+ * `memberDisplayName`), then cached. `archiveAllMembers` (for `--whole-archive`, or an archive
+ * without an index, which is walked at once) walks every header in file order: it keeps the ids
+ * of members the index already named and appends the others.
  *
  * Archives are untrusted input. Every length and offset read from the file is checked against
  * the bytes actually present before it is used, so a lying field produces a `LinkError` naming
  * the file and the offset, never an out-of-range read, a hang or an allocation sized by the field.
- * All loops are bounded by the file size, and table look-ups at arbitrary offsets (long names, BSD
- * string indices) go through precomputed terminator positions so adversarial tables without
- * terminators cannot make the reader quadratic.
+ * A member's header gets the same checks whether the walk meets it or it is decoded on demand;
+ * a lazily decoded member's error surfaces when the member is asked for. Like binutils and lld,
+ * on-demand decoding takes a header to be where the index says (inside the file, after the
+ * leading special members, 2-byte aligned, and a well-formed regular member header there); only
+ * the full walk can also check that the index names headers the walk actually meets, and it
+ * does. All loops are bounded by
+ * the file size, and table look-ups at arbitrary offsets (long names, BSD string indices) go
+ * through precomputed terminator positions so adversarial tables without terminators cannot make
+ * the reader quadratic.
  *
  * Names are decoded as latin1: byte-preserving, so they compare equal to names decoded the same
  * way from the members' own symbol tables, and the fastest decoder Node has.
@@ -32,17 +48,26 @@ export interface ArchiveMember {
   thinPath: string | null;
 }
 
+/**
+ * An archive as returned by `parseArchive`. Members are reached through the functions below by
+ * member id (0 ≤ id < `memberCount`); they are decoded on first use.
+ */
 export interface Archive {
-  path: string;
-  thin: boolean;
-  members: ArchiveMember[];
+  readonly path: string;
+  readonly thin: boolean;
+  readonly hasIndex: boolean;
   /**
-   * Symbol index, in index order: symbol names and, parallel to them, member indices into
-   * `members`. Empty arrays when the archive has no index.
+   * Symbol index, in index order: symbol names and, parallel to them, member ids. Empty arrays
+   * when the archive has no index.
    */
-  symbolNames: string[];
-  symbolMembers: Int32Array;
-  hasIndex: boolean;
+  readonly symbolNames: string[];
+  readonly symbolMembers: Int32Array;
+  /**
+   * Number of member ids handed out so far. With an index: the distinct members the index names,
+   * fixed by `parseArchive`; `archiveAllMembers` (or a `memberAtHeaderOffset` miss, which runs
+   * it) appends the members the index does not name. Without an index: every member.
+   */
+  readonly memberCount: number;
 }
 
 // --- Constants, named as in binutils include/aout/ar.h and BSD <ar.h> / <mach-o/ranlib.h> ---
@@ -97,24 +122,35 @@ export function isArchive(bytes: Uint8Array): boolean {
   return hasMagic(bytes, ARMAG) || hasMagic(bytes, ARMAGT);
 }
 
-/** Index of an archive: member table plus decoded symbol index. Throws `LinkError` if malformed. */
+/**
+ * Reads an archive's symbol index (or, without one, walks all its members). Throws `LinkError` if
+ * what it reads is malformed; members the index names are checked when first asked for.
+ */
 export function parseArchive(bytes: Uint8Array, path: string): Archive {
   const thin = hasMagic(bytes, ARMAGT);
   if (!thin && !hasMagic(bytes, ARMAG)) {
     malformed(path, 'not an archive: bad magic at offset 0x0');
   }
-  const r = new Reader(bytes, path, thin);
-  r.readMembers();
-  const ar: Archive = {
-    path,
-    thin,
-    members: r.members,
-    symbolNames: [],
-    symbolMembers: new Int32Array(0),
-    hasIndex: r.index !== null,
-  };
-  if (r.index !== null) r.readIndex(r.index, ar);
+  const ar = new LazyArchive(bytes, path, thin);
+  ar.readLeadingSpecials();
+  if (ar.hasIndex) ar.readIndex();
+  else ar.walk();
   return ar;
+}
+
+/** Member `i`, decoded (and checked) on first use. `LinkError` if its header is malformed. */
+export function archiveMember(ar: Archive, i: number): ArchiveMember {
+  return impl(ar).member(i);
+}
+
+/**
+ * Ids of all members in file order, e.g. for `--whole-archive`. Walks every member header once
+ * (later calls return the same array) with the checks a full read of the archive makes,
+ * including that every index entry names a real member header; members the index does not name
+ * get new ids from `memberCount` on.
+ */
+export function archiveAllMembers(ar: Archive): readonly number[] {
+  return impl(ar).walk();
 }
 
 /**
@@ -127,28 +163,34 @@ export function memberBytes(
   i: number,
   readFile: (p: string) => Uint8Array,
 ): Uint8Array {
-  const m = ar.members[i];
-  if (m === undefined) throw new RangeError(`${ar.path}: no archive member ${i}`);
+  const m = impl(ar).member(i);
   if (m.thinPath !== null) return readFile(m.thinPath);
   return bytes.subarray(m.dataOffset, m.dataOffset + m.size);
 }
 
-/** `libc.a(printf.o)`, how diagnostics name a member. */
+/** `libc.a(printf.o)`, how diagnostics name a member (`libc.a(#i)` for an unknown id). */
 export function memberDisplayName(ar: Archive, i: number): string {
-  const m = ar.members[i];
-  return `${ar.path}(${m === undefined ? `#${i}` : m.name})`;
+  const a = impl(ar);
+  return `${ar.path}(${a.isMember(i) ? a.member(i).name : `#${i}`})`;
 }
 
-/** Index of the member whose header sits at `headerOffset`, or -1. Members are in file order. */
+/**
+ * Id of the member whose header sits at `headerOffset`, or -1. Offsets the index names answer at
+ * once; any other offset needs the full walk, which this runs (once).
+ */
 export function memberAtHeaderOffset(ar: Archive, headerOffset: number): number {
-  return findMember(ar.members, headerOffset);
+  const a = impl(ar);
+  const known = a.idAt(headerOffset);
+  if (known >= 0) return known;
+  a.walk();
+  return a.idAt(headerOffset);
 }
 
 // --- Implementation ---
 
 type IndexKind = 'gnu32' | 'gnu64' | 'bsd32' | 'bsd64';
 
-/** Where the symbol index member sits; decoded after all members are known. */
+/** Where the symbol index member sits. */
 interface IndexLocation {
   kind: IndexKind;
   headerOffset: number;
@@ -164,12 +206,34 @@ interface OffsetTable {
   terminators: number[];
 }
 
-class Reader {
+function impl(ar: Archive): LazyArchive {
+  if (!(ar instanceof LazyArchive)) throw new TypeError('not an archive from parseArchive');
+  return ar;
+}
+
+class LazyArchive implements Archive {
   readonly buf: Buffer;
-  readonly members: ArchiveMember[] = [];
-  index: IndexLocation | null = null;
+  symbolNames: string[] = [];
+  symbolMembers = new Int32Array(0);
+  private index: IndexLocation | null = null;
   private longNames: OffsetTable | null = null;
   private longNamesOffset = 0;
+  /** The first header after the leading special members: where the full walk starts. */
+  private firstRegular = SARMAG;
+  /** True once the walk has met a regular member (an index is only recognized before one). */
+  private sawRegular = false;
+
+  // Members by id. Index ids are handed out while decoding the index; walk ids after them.
+  /** Id → header offset. */
+  private readonly offsets: number[] = [];
+  /** Id → the member, once decoded. */
+  private readonly decoded: (ArchiveMember | undefined)[] = [];
+  /** Id → first index entry naming it (for messages); -1 for ids handed out by the walk. */
+  private readonly firstEntry: number[] = [];
+  /** Header offset → id. */
+  private readonly ids = new Map<number, number>();
+  /** Ids in file order, once the full walk has run. */
+  private fileOrder: number[] | null = null;
 
   constructor(
     readonly bytes: Uint8Array,
@@ -180,46 +244,186 @@ class Reader {
     this.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   }
 
+  get hasIndex(): boolean {
+    return this.index !== null;
+  }
+
+  get memberCount(): number {
+    return this.offsets.length;
+  }
+
+  isMember(id: number): boolean {
+    return Number.isInteger(id) && id >= 0 && id < this.offsets.length;
+  }
+
+  idAt(headerOffset: number): number {
+    return this.ids.get(headerOffset) ?? -1;
+  }
+
   private fail(what: string, offset: number): never {
     malformed(this.path, `${what} at offset ${hex(offset)}`);
   }
 
-  /** Walks all member headers in file order. */
-  readMembers(): void {
-    const { bytes, thin } = this;
+  /**
+   * Reads the special members before the first regular one: the symbol index, and the `//`
+   * long-name table that GNU ar writes right after it (plus e.g. COFF's second linker member).
+   * Once an index is found, a header whose name field does not mark a special member ends the
+   * scan unchecked: it is a regular member, checked when asked for.
+   */
+  readLeadingSpecials(): void {
+    const { bytes } = this;
     const end = bytes.length;
     let pos = SARMAG;
+    while (pos < end) {
+      if (this.index !== null && !this.looksSpecial(pos)) break;
+      const size = this.headerSize(pos);
+      const special = this.classify(pos, size);
+      // A regular member before any index: the archive has none, and gets the full walk.
+      if (special === null) break;
+      this.checkStored(pos, size, true);
+      this.addSpecial(special, pos, size);
+      pos = this.nextHeader(pos, size, true);
+    }
+    this.firstRegular = pos;
+  }
+
+  /** True when the name field at `pos` names a GNU special member (`/` + a non-digit). */
+  private looksSpecial(pos: number): boolean {
+    const { bytes } = this;
+    if (pos + 1 >= bytes.length || bytes[pos + AR_NAME] !== CH_SLASH) return false;
+    const c = bytes[pos + AR_NAME + 1]!;
+    return c < CH_0 || c > CH_9;
+  }
+
+  /**
+   * Walks all member headers from the first regular one, in file order, and returns the ids of
+   * the members met (cached). Ids the index handed out keep their number; new members get the
+   * next ones. Every index id must turn out to be a member header the walk meets.
+   */
+  walk(): number[] {
+    if (this.fileOrder !== null) return this.fileOrder;
+    const { bytes, thin } = this;
+    const end = bytes.length;
+    const indexIds = this.offsets.length;
+    const met = new Uint8Array(indexIds);
+    const order: number[] = [];
+    let pos = this.firstRegular;
     // Each iteration advances `pos` by at least AR_HDR_SIZE, so the loop is bounded by the size.
     while (pos < end) {
-      if (end - pos < AR_HDR_SIZE) this.fail('truncated archive member header', pos);
-      if (bytes[pos + AR_FMAG] !== CH_BACKQUOTE || bytes[pos + AR_FMAG + 1] !== CH_NL) {
-        this.fail(`bad archive member header terminator (expected ${JSON.stringify(ARFMAG)})`, pos);
-      }
-      const size = this.readSize(pos);
-      const dataStart = pos + AR_HDR_SIZE;
+      const size = this.headerSize(pos);
       const special = this.classify(pos, size);
-
       // Thin archives store only the special members (index, long names); regular members are
       // just a header whose size field gives the size of the external file.
       const stored = !thin || special !== null;
-      if (stored && size > end - dataStart) {
-        this.fail(
-          `archive member size ${size} runs past end of file (file size ${end}) in header`,
-          pos,
-        );
-      }
-      if (special === null) this.addMember(pos, size);
-      else this.addSpecial(special, pos, size);
-
-      if (!stored) {
-        pos = dataStart;
+      this.checkStored(pos, size, stored);
+      if (special === null) {
+        this.sawRegular = true;
+        let id = this.ids.get(pos);
+        if (id === undefined) id = this.newId(pos, -1);
+        else if (id < indexIds) met[id] = 1;
+        if (this.decoded[id] === undefined) this.decoded[id] = this.decodeRegular(pos, size);
+        order.push(id);
       } else {
-        // Member data is 2-byte aligned: an odd-sized member is followed by one padding byte.
-        // The final padding byte may be missing; then `pos` lands past `end` and the loop ends.
-        const dataEnd = dataStart + size;
-        pos = dataEnd + (dataEnd & 1);
+        this.addSpecial(special, pos, size);
       }
+      pos = this.nextHeader(pos, size, stored);
     }
+    for (let id = 0; id < indexIds; id++) if (met[id] === 0) this.notAMember(id);
+    this.fileOrder = order;
+    return order;
+  }
+
+  /** Member `id`, decoded on first use with the checks the walk makes on its header. */
+  member(id: number): ArchiveMember {
+    if (!this.isMember(id)) throw new RangeError(`${this.path}: no archive member ${id}`);
+    const cached = this.decoded[id];
+    if (cached !== undefined) return cached;
+    const { bytes } = this;
+    const hdr = this.offsets[id]!;
+    if (
+      this.longNames === null &&
+      this.fileOrder === null &&
+      bytes[hdr + AR_NAME] === CH_SLASH &&
+      bytes[hdr + AR_NAME + 1]! >= CH_0 &&
+      bytes[hdr + AR_NAME + 1]! <= CH_9
+    ) {
+      // A long name, but no `//` table sat before the first regular member: only the full walk
+      // can find it (or report it missing). The walk decodes every index member, this one too.
+      this.walk();
+      return this.decoded[id]!;
+    }
+    const size = this.headerSize(hdr);
+    // In a well-formed archive only regular members follow the leading specials.
+    if (this.classify(hdr, size) !== null) this.notAMember(id);
+    this.checkStored(hdr, size, !this.thin);
+    const m = this.decodeRegular(hdr, size);
+    this.decoded[id] = m;
+    return m;
+  }
+
+  private newId(hdr: number, entry: number): number {
+    const id = this.offsets.length;
+    this.offsets.push(hdr);
+    this.firstEntry.push(entry);
+    this.ids.set(hdr, id);
+    return id;
+  }
+
+  /** Id for index entry `i`'s header offset; a new id if the index has not named it before. */
+  private indexTarget(target: number, i: number, name: string): number {
+    const id = this.ids.get(target);
+    if (id !== undefined) return id;
+    // What can be checked without reading the header: it lies after the leading specials and
+    // starts inside the file, on the 2-byte alignment every header has.
+    if (target < this.firstRegular || target >= this.bytes.length || target % 2 !== 0) {
+      this.failIndexEntry(i, name, target);
+    }
+    return this.newId(target, i);
+  }
+
+  /** The index named a member whose header turned out not to be one. */
+  private notAMember(id: number): never {
+    const i = this.firstEntry[id]!;
+    this.failIndexEntry(i, this.symbolNames[i]!, this.offsets[id]!);
+  }
+
+  private failIndexEntry(i: number, name: string, target: number): never {
+    this.fail(
+      `symbol index entry ${i} (${JSON.stringify(name)}) refers to offset ${hex(target)}, ` +
+        `which is not a member header; index member`,
+      this.index!.headerOffset,
+    );
+  }
+
+  /** Checks the header at `hdr` (fits in the file, ARFMAG) and returns its `ar_size`. */
+  private headerSize(hdr: number): number {
+    const { bytes } = this;
+    if (bytes.length - hdr < AR_HDR_SIZE) this.fail('truncated archive member header', hdr);
+    if (bytes[hdr + AR_FMAG] !== CH_BACKQUOTE || bytes[hdr + AR_FMAG + 1] !== CH_NL) {
+      this.fail(`bad archive member header terminator (expected ${JSON.stringify(ARFMAG)})`, hdr);
+    }
+    return this.readSize(hdr);
+  }
+
+  /** A member whose data is stored in the archive must fit in the file. */
+  private checkStored(hdr: number, size: number, stored: boolean): void {
+    const end = this.bytes.length;
+    if (stored && size > end - (hdr + AR_HDR_SIZE)) {
+      this.fail(
+        `archive member size ${size} runs past end of file (file size ${end}) in header`,
+        hdr,
+      );
+    }
+  }
+
+  /** Offset of the header after the member at `hdr`. */
+  private nextHeader(hdr: number, size: number, stored: boolean): number {
+    const dataStart = hdr + AR_HDR_SIZE;
+    if (!stored) return dataStart;
+    // Member data is 2-byte aligned: an odd-sized member is followed by one padding byte.
+    // The final padding byte may be missing; then the result lands past the end of the file.
+    const dataEnd = dataStart + size;
+    return dataEnd + (dataEnd & 1);
   }
 
   /** Parses `ar_size`: left-justified decimal digits, space padded. */
@@ -257,7 +461,7 @@ class Reader {
       return this.buf.toString('latin1', hdr + AR_NAME, this.nameFieldEnd(hdr, CH_SPACE));
     }
     // A BSD index is a regular-looking member named `__.SYMDEF...`, only meaningful first.
-    if (this.members.length === 0 && this.index === null && !this.thin) {
+    if (!this.sawRegular && this.index === null && !this.thin) {
       const name = this.bsdSymdefName(hdr, size);
       if (name !== null) return name;
     }
@@ -393,7 +597,8 @@ class Reader {
     return table.text.substring(off, e);
   }
 
-  private addMember(hdr: number, size: number): void {
+  /** Decodes a regular member's header (already checked up to its size) into a member. */
+  private decodeRegular(hdr: number, size: number): ArchiveMember {
     const { name, nameLen } = this.regularName(hdr, size);
     let thinPath: string | null = null;
     let dataOffset = hdr + AR_HDR_SIZE + nameLen;
@@ -404,7 +609,7 @@ class Reader {
         ? name
         : nodePath.join(nodePath.dirname(this.path), name);
     }
-    this.members.push({ name, headerOffset: hdr, dataOffset, size: size - nameLen, thinPath });
+    return { name, headerOffset: hdr, dataOffset, size: size - nameLen, thinPath };
   }
 
   private addSpecial(name: string, hdr: number, size: number): void {
@@ -416,7 +621,7 @@ class Reader {
     }
     // Only an index before any regular member counts. COFF archives follow the first `/` with a
     // second, differently-encoded linker member also named `/`; that one is skipped.
-    if (this.index !== null || this.members.length !== 0) return;
+    if (this.index !== null || this.sawRegular) return;
     let kind: IndexKind | null = null;
     let skip = 0;
     if (name === GNU_SYMTAB) kind = 'gnu32';
@@ -428,17 +633,21 @@ class Reader {
     this.index = { kind, headerOffset: hdr, dataOffset: dataStart + skip, size: size - skip };
   }
 
-  /** Decodes the symbol index into `ar.symbolNames` / `ar.symbolMembers`. */
-  readIndex(ix: IndexLocation, ar: Archive): void {
-    if (ix.kind === 'gnu32' || ix.kind === 'gnu64') this.readGnuIndex(ix, ar);
-    else this.readBsdIndex(ix, ar);
+  /**
+   * Decodes the symbol index into `symbolNames` / `symbolMembers`, handing out member ids in
+   * order of first appearance of each header offset.
+   */
+  readIndex(): void {
+    const ix = this.index!;
+    if (ix.kind === 'gnu32' || ix.kind === 'gnu64') this.readGnuIndex(ix);
+    else this.readBsdIndex(ix);
   }
 
   /**
    * GNU: big-endian word count N, N big-endian words (member header offsets), then N
    * NUL-terminated names in the same order. Words are 4 bytes for `/`, 8 for `/SYM64/`.
    */
-  private readGnuIndex(ix: IndexLocation, ar: Archive): void {
+  private readGnuIndex(ix: IndexLocation): void {
     const { bytes, buf } = this;
     const w = ix.kind === 'gnu64' ? 8 : 4;
     const d = ix.dataOffset;
@@ -459,7 +668,9 @@ class Reader {
     const names: string[] = [];
     const owners = new Int32Array(count);
     let s = 0;
-    let hint = 0;
+    // Index entries are grouped by member, so the previous entry's answer is usually right.
+    let lastTarget = -1;
+    let id = -1;
     for (let i = 0; i < count; i++) {
       // Names are consecutive, so each scan starts where the last stopped: linear in total.
       const nul = text.indexOf('\0', s);
@@ -470,12 +681,15 @@ class Reader {
       s = nul + 1;
       const p = d + w + i * w;
       const target = w === 8 ? readU64BE(bytes, p) : readU32BE(bytes, p);
-      hint = this.resolveIndexTarget(target, hint, i, name, hdr);
+      if (target !== lastTarget) {
+        id = this.indexTarget(target, i, name);
+        lastTarget = target;
+      }
       names.push(name);
-      owners[i] = hint;
+      owners[i] = id;
     }
-    ar.symbolNames = names;
-    ar.symbolMembers = owners;
+    this.symbolNames = names;
+    this.symbolMembers = owners;
   }
 
   /**
@@ -483,7 +697,7 @@ class Reader {
    * the byte size of the string table, the strings. `ran_off` is a member header offset. Fields
    * are 4 bytes for `__.SYMDEF`, 8 for `__.SYMDEF_64`.
    */
-  private readBsdIndex(ix: IndexLocation, ar: Archive): void {
+  private readBsdIndex(ix: IndexLocation): void {
     const { bytes, buf } = this;
     const w = ix.kind === 'bsd64' ? 8 : 4;
     const read = w === 8 ? readU64LE : readU32LE;
@@ -515,7 +729,9 @@ class Reader {
     const table = offsetTable(buf, strStart, strStart + strSize, CH_NUL, CH_NUL);
     const names: string[] = [];
     const owners = new Int32Array(count);
-    let hint = 0;
+    // Index entries are grouped by member, so the previous entry's answer is usually right.
+    let lastTarget = -1;
+    let id = -1;
     for (let i = 0; i < count; i++) {
       const p = d + w + i * 2 * w;
       const strx = read(bytes, p);
@@ -527,34 +743,15 @@ class Reader {
       const nul = nextTerminator(table, strx);
       if (nul < 0) this.fail(`symbol index entry ${i} has an unterminated name in member`, hdr);
       const name = table.text.substring(strx, nul);
-      hint = this.resolveIndexTarget(target, hint, i, name, hdr);
+      if (target !== lastTarget) {
+        id = this.indexTarget(target, i, name);
+        lastTarget = target;
+      }
       names.push(name);
-      owners[i] = hint;
+      owners[i] = id;
     }
-    ar.symbolNames = names;
-    ar.symbolMembers = owners;
-  }
-
-  /** Member index for an index entry's header offset; `hint` is the previous entry's member. */
-  private resolveIndexTarget(
-    target: number,
-    hint: number,
-    i: number,
-    name: string,
-    indexHdr: number,
-  ): number {
-    const ms = this.members;
-    // Index entries are grouped by member, so the previous answer is usually right.
-    if (hint < ms.length && ms[hint]!.headerOffset === target) return hint;
-    const m = findMember(ms, target);
-    if (m < 0) {
-      this.fail(
-        `symbol index entry ${i} (${JSON.stringify(name)}) refers to offset ${hex(target)}, ` +
-          `which is not a member header; index member`,
-        indexHdr,
-      );
-    }
-    return m;
+    this.symbolNames = names;
+    this.symbolMembers = owners;
   }
 }
 
@@ -586,20 +783,6 @@ function readU64BE(b: Uint8Array, p: number): number {
 
 function readU64LE(b: Uint8Array, p: number): number {
   return readU32LE(b, p + 4) * TWO_32 + readU32LE(b, p);
-}
-
-/** Binary search of `members` (ascending headerOffset) for a header offset; -1 if none. */
-function findMember(members: ArchiveMember[], headerOffset: number): number {
-  let lo = 0;
-  let hi = members.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const o = members[mid]!.headerOffset;
-    if (o === headerOffset) return mid;
-    if (o < headerOffset) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
 }
 
 /**

@@ -11,7 +11,11 @@ export interface ArchiveInput {
   path: string;
   bytes: Uint8Array;
   archive: Archive;
-  /** Member index → file id once extracted (-1 before). */
+  /**
+   * Member id (see `Archive`) → file id once extracted; -1 before, -2 while queued. Sized by
+   * `archive.memberCount` when the input is added, after any full walk (`--whole-archive`), so
+   * every id the input will ever use is covered.
+   */
   extracted: Int32Array;
   /** Command-line position, for member priority. */
   priority: number;

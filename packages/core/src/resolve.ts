@@ -156,7 +156,10 @@ export function referenceSymbol(ctx: Context, id: SymId, weak: boolean): void {
   if (!weak && s.state[id] === SymState.Lazy) extractLazy(ctx, id);
 }
 
-/** An archive index entry: the symbol becomes lazy, or is extracted at once if already needed. */
+/**
+ * An archive index entry: the symbol becomes lazy, or is extracted at once if already needed.
+ * `member` is a member id from the index (`Archive.symbolMembers`), below `extracted.length`.
+ */
 export function addLazySymbol(ctx: Context, id: SymId, archive: number, member: number): void {
   const s = ctx.syms;
   const st = s.state[id];
