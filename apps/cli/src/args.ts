@@ -17,9 +17,6 @@ export interface ParsedArgs {
 
 /** Options accepted and deliberately ignored, with why. */
 export const IGNORED: Record<string, string> = {
-  '-hash-style': 'static links have no hash table; dynamic linking always writes .gnu.hash',
-  '-as-needed': 'no effect on static links (shared inputs arrive with the dynamic issue)',
-  '-no-as-needed': 'as --as-needed',
   '-plugin': 'LTO plugin: an LTO object that actually arrives is a clear error',
   '-plugin-opt': 'LTO plugin options, as -plugin',
   '-O': 'optimisation level for string tail merging; output is correct without it',
@@ -30,10 +27,7 @@ export const IGNORED: Record<string, string> = {
   '-x': 'local symbols are kept; stripping them is only cosmetic',
   '-relax': 'relaxations are always on where legal',
   '-no-relax': 'ignored: relaxations are always legal ones',
-  '-enable-new-dtags': 'no dynamic section in static links',
-  '-disable-new-dtags': 'no dynamic section in static links',
   '-eh-frame-hdr': '.eh_frame_hdr is always created for executables (as mold does)',
-  '-no-undefined': 'undefined symbols are always errors in executables',
   '-warn-common': 'common symbols merge silently',
   '-sort-common': 'commons are laid out in symbol order already',
   '-fatal-warnings-off': '',
@@ -62,6 +56,7 @@ const WITH_VALUE = new Set([
   '-dynamic-linker',
   '-I',
   '-rpath',
+  '-R',
   '-rpath-link',
   '-soname',
   '-h',
@@ -72,6 +67,8 @@ const WITH_VALUE = new Set([
   '-Map',
   '-linkmode',
   '-version-script',
+  '-dynamic-list',
+  '-export-dynamic-symbol',
   '-O',
 ]);
 
@@ -145,6 +142,7 @@ export function parseArgs(rawArgv: string[]): ParsedArgs {
   let wholeArchive = false;
   let asNeeded = false;
   let sawStaticFlag = false;
+  const stateStack: { isStatic: boolean; wholeArchive: boolean; asNeeded: boolean }[] = [];
   const errors: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -200,9 +198,13 @@ export function parseArgs(rawArgv: string[]): ParsedArgs {
       case '-undefined':
         cfg.undefinedSymbols.push(take());
         break;
-      case '-z':
-        cfg.zFlags.add(take());
+      case '-z': {
+        const z = take();
+        cfg.zFlags.add(z);
+        if (z === 'defs') cfg.dynamic.noUndefined = true;
+        if (z === 'undefs') cfg.dynamic.noUndefined = false;
         break;
+      }
       case '-static':
       case '-Bstatic':
       case '-dn':
@@ -336,17 +338,81 @@ export function parseArgs(rawArgv: string[]): ParsedArgs {
       }
       case '-dynamic-linker':
       case '-I':
+        cfg.dynamic.interpreter = take();
+        break;
       case '-rpath':
+      case '-R':
+        cfg.dynamic.rpath.push(
+          ...take()
+            .split(':')
+            .filter((p) => p !== ''),
+        );
+        break;
       case '-rpath-link':
+        cfg.dynamic.rpathLink.push(take());
+        break;
       case '-soname':
       case '-h':
-      case '-Map':
-      case '-version-script':
-        take();
-        errors.push(`${arg}: not supported yet`);
+        cfg.dynamic.soname = take();
         break;
       case '-export-dynamic':
       case '-E':
+        cfg.dynamic.exportDynamic = true;
+        break;
+      case '-no-export-dynamic':
+        cfg.dynamic.exportDynamic = false;
+        break;
+      case '-export-dynamic-symbol':
+        cfg.dynamic.exportDynamicSymbols.push(take());
+        break;
+      case '-dynamic-list':
+        cfg.dynamic.dynamicLists.push(take());
+        break;
+      case '-version-script':
+        cfg.dynamic.versionScripts.push(take());
+        break;
+      case '-Bsymbolic':
+        cfg.dynamic.bsymbolic = 'all';
+        break;
+      case '-Bsymbolic-functions':
+        cfg.dynamic.bsymbolic = 'functions';
+        break;
+      case '-Bno-symbolic':
+        cfg.dynamic.bsymbolic = 'none';
+        break;
+      case '-hash-style': {
+        const v = take();
+        if (v !== 'gnu' && v !== 'sysv' && v !== 'both')
+          throw new LinkError(`unknown --hash-style: ${v}`);
+        cfg.dynamic.hashStyle = v;
+        break;
+      }
+      case '-enable-new-dtags':
+        cfg.dynamic.newDtags = true;
+        break;
+      case '-disable-new-dtags':
+        cfg.dynamic.newDtags = false;
+        break;
+      case '-allow-shlib-undefined':
+        cfg.dynamic.allowShlibUndefined = true;
+        break;
+      case '-no-allow-shlib-undefined':
+        cfg.dynamic.allowShlibUndefined = false;
+        break;
+      case '-no-undefined':
+        cfg.dynamic.noUndefined = true;
+        break;
+      case '-push-state':
+        stateStack.push({ isStatic, wholeArchive, asNeeded });
+        break;
+      case '-pop-state': {
+        const st = stateStack.pop();
+        if (!st) throw new LinkError('--pop-state without a matching --push-state');
+        ({ isStatic, wholeArchive, asNeeded } = st);
+        break;
+      }
+      case '-Map':
+        take();
         errors.push(`${arg}: not supported yet`);
         break;
       default:
@@ -410,5 +476,16 @@ const KNOWN_FLAGS = new Set([
   '-no-fatal-warnings',
   '-no-threads',
   '-export-dynamic',
+  '-no-export-dynamic',
   '-E',
+  '-Bsymbolic',
+  '-Bsymbolic-functions',
+  '-Bno-symbolic',
+  '-enable-new-dtags',
+  '-disable-new-dtags',
+  '-allow-shlib-undefined',
+  '-no-allow-shlib-undefined',
+  '-no-undefined',
+  '-push-state',
+  '-pop-state',
 ]);

@@ -15,7 +15,11 @@ import {
   type ElfArch,
   type ElfLink,
   MERGE_SECTION_SYM,
+  RelClass,
+  applyAbsWord,
+  pltEntryAddr,
   refLocation,
+  scanRelAction,
   EM_X86_64,
   SHF_ALLOC,
   STT_GNU_IFUNC,
@@ -27,19 +31,29 @@ import {
   isTlsGetAddrCall,
   relaxGotPcRelX,
   relaxTlsDescCall,
+  relaxTlsDescToIe,
   relaxTlsDescToLe,
+  relaxTlsGdToIe,
   relaxTlsGdToLe,
   relaxTlsIeToLe,
   relaxTlsLdToLe,
   writeIpltEntry,
+  PLT_ENTRY_SIZE,
+  PLT_HEADER_SIZE,
+  PLT_LAZY_OFFSET,
+  writePltEntry,
+  writePltHeader,
 } from './isa.js';
 
 /** Whether references to `sym` can bind at link time (no dynamic symbol can preempt it). */
 function isLocalBinding(link: ElfLink, sym: number): boolean {
-  const st = link.ctx.syms.state[sym];
-  if (st === SymState.Shared) return false;
+  const syms = link.ctx.syms;
+  if (syms.state[sym] === SymState.Shared) return false;
+  if ((syms.flags[sym]! & SymFlag.Preemptible) !== 0) return false;
   // In a static link every definition is final, and an undefined weak symbol is 0.
-  return link.ctx.target.isStatic || !link.ctx.target.isPIC || st === SymState.Defined;
+  if (!link.ctx.target.isPIC) return true;
+  // PC-relative addressing cannot reach an absolute address from position-independent code.
+  return syms.state[sym] === SymState.Defined && (syms.flags[sym]! & SymFlag.Absolute) === 0;
 }
 
 function canRelaxGot(
@@ -56,9 +70,15 @@ function canRelaxGot(
   return canRelaxGotPcRelX(b, off, type === R.R_X86_64_REX_GOTPCRELX);
 }
 
-/** Initial-exec can become local-exec only in an executable (the TLS block is the main one). */
-function canRelaxTlsToLe(link: ElfLink): boolean {
-  return link.ctx.config.outputKind === 'exe';
+/** Initial-exec can become local-exec only in an executable (the TLS block is the main one),
+ * and only for its own TLS symbols. */
+function canRelaxTlsToLe(link: ElfLink, sym: number): boolean {
+  return !link.ctx.target.isShared && (link.ctx.syms.flags[sym]! & SymFlag.Imported) === 0;
+}
+
+/** In an executable, dynamic TLS models of another module's symbol become initial-exec. */
+function canRelaxTlsToIe(link: ElfLink): boolean {
+  return !link.ctx.target.isShared;
 }
 
 function isIeRelaxable(b: Uint8Array, off: number): boolean {
@@ -94,29 +114,47 @@ function scanRelocs(link: ElfLink, sec: InputSection): void {
     ) {
       link.undefRefs.push({ sym, sec: sec.id, offset: off });
     }
-    if (syms.type[sym] === STT_GNU_IFUNC && st === SymState.Defined)
+    if (
+      syms.type[sym] === STT_GNU_IFUNC &&
+      st === SymState.Defined &&
+      (syms.flags[sym]! & SymFlag.Preemptible) === 0
+    )
       syms.flags[sym] = syms.flags[sym]! | SymFlag.NeedsIplt;
     switch (type) {
       case R.R_X86_64_64:
-      case R.R_X86_64_PC32:
-      case R.R_X86_64_PLT32:
+        scanRelAction(link, sec, off, type, RelClass.AbsWord, sym);
+        break;
       case R.R_X86_64_32:
       case R.R_X86_64_32S:
-      case R.R_X86_64_PC64:
       case R.R_X86_64_16:
-      case R.R_X86_64_PC16:
       case R.R_X86_64_8:
+        scanRelAction(link, sec, off, type, RelClass.AbsNarrow, sym);
+        break;
+      case R.R_X86_64_PC32:
+      case R.R_X86_64_PC64:
+      case R.R_X86_64_PC16:
       case R.R_X86_64_PC8:
+        scanRelAction(link, sec, off, type, RelClass.PcRel, sym);
+        break;
+      case R.R_X86_64_PLT32:
+        if (syms.flags[sym]! & SymFlag.Preemptible)
+          syms.flags[sym] = syms.flags[sym]! | SymFlag.NeedsPlt;
+        break;
       case R.R_X86_64_GOTPC32:
       case R.R_X86_64_GOTPC64:
       case R.R_X86_64_GOTOFF64:
       case R.R_X86_64_SIZE32:
       case R.R_X86_64_SIZE64:
-      case R.R_X86_64_TPOFF32:
-      case R.R_X86_64_TPOFF64:
       case R.R_X86_64_DTPOFF32:
       case R.R_X86_64_DTPOFF64:
       case R.R_X86_64_PLTOFF64:
+        break;
+      case R.R_X86_64_TPOFF32:
+      case R.R_X86_64_TPOFF64:
+        if (ctx.target.isShared)
+          ctx.diag.error(
+            `relocation ${R.relocName(type)} against ${ctx.symName(sym)} cannot be used with -shared; recompile with -fPIC\n>>> referenced by ${refLocation(link, sec.id, off)}`,
+          );
         break;
       case R.R_X86_64_GOTPCREL:
       case R.R_X86_64_GOTPCRELX:
@@ -131,17 +169,20 @@ function scanRelocs(link: ElfLink, sec: InputSection): void {
         syms.flags[sym] = syms.flags[sym]! | SymFlag.NeedsGot;
         break;
       case R.R_X86_64_GOTTPOFF:
-        if (!(canRelaxTlsToLe(link) && isIeRelaxable(b, off)))
+        if (!(canRelaxTlsToLe(link, sym) && isIeRelaxable(b, off))) {
           syms.flags[sym] = syms.flags[sym]! | SymFlag.NeedsGotTp;
+          if (ctx.target.isShared) link.staticTls = true;
+        }
         break;
       case R.R_X86_64_TLSGD:
-      case R.R_X86_64_TLSLD:
-        if (!canRelaxTlsToLe(link)) {
-          ctx.diag.error(
-            `${refLocation(link, sec.id, off)}: ${R.relocName(type)} in a shared object is not supported yet`,
-          );
+      case R.R_X86_64_TLSLD: {
+        if (!canRelaxTlsToIe(link)) {
+          if (type === R.R_X86_64_TLSGD) syms.flags[sym] = syms.flags[sym]! | SymFlag.NeedsTlsGd;
+          else link.needsTlsLd = true;
           break;
         }
+        if (type === R.R_X86_64_TLSGD && !canRelaxTlsToLe(link, sym))
+          syms.flags[sym] = syms.flags[sym]! | SymFlag.NeedsGotTp;
         // The call to __tls_get_addr that follows disappears with the relaxation.
         if (i + 1 < rel.count && isTlsGetAddrCall(b, rel.offset[i + 1]!)) i++;
         else
@@ -149,12 +190,13 @@ function scanRelocs(link: ElfLink, sec: InputSection): void {
             `${refLocation(link, sec.id, off)}: ${R.relocName(type)} is not followed by a call to __tls_get_addr`,
           );
         break;
+      }
       case R.R_X86_64_GOTPC32_TLSDESC:
+        if (!canRelaxTlsToIe(link)) syms.flags[sym] = syms.flags[sym]! | SymFlag.NeedsTlsDesc;
+        else if (!canRelaxTlsToLe(link, sym))
+          syms.flags[sym] = syms.flags[sym]! | SymFlag.NeedsGotTp;
+        break;
       case R.R_X86_64_TLSDESC_CALL:
-        if (!canRelaxTlsToLe(link))
-          ctx.diag.error(
-            `${refLocation(link, sec.id, off)}: ${R.relocName(type)} in a shared object is not supported yet`,
-          );
         break;
       default:
         ctx.diag.error(
@@ -201,6 +243,7 @@ function applyRelocs(
   const gotAddr = link.synth.got.addr;
   const gotBase = link.gotBase;
   const tp = link.tp;
+  const shared = link.ctx.target.isShared;
   // Debug info referring to discarded code gets a tombstone the consumers recognise.
   const tombstone = alloc ? 0 : sec.name === '.debug_loc' || sec.name === '.debug_ranges' ? 1 : 0;
   for (let i = 0; i < rel.count; i++) {
@@ -225,13 +268,16 @@ function applyRelocs(
       case R.R_X86_64_NONE:
         continue;
       case R.R_X86_64_64:
-        w64(buf, loc, S + A);
+        w64(buf, loc, alloc ? applyAbsWord(link, P, sym, S, A) : S + A);
         continue;
       case R.R_X86_64_PC64:
+        if (f & SymFlag.NeedsPlt && !(f & SymFlag.NeedsIplt)) S = pltEntryAddr(link, sym);
         w64(buf, loc, S + A - P);
         continue;
       case R.R_X86_64_PC32:
       case R.R_X86_64_PLT32:
+        // A call to (or PC-relative use of) a function another module may define: its PLT entry.
+        if (f & SymFlag.NeedsPlt && !(f & SymFlag.NeedsIplt)) S = pltEntryAddr(link, sym);
         v = S + A - P;
         if (v < S32_MIN || v > S32_MAX) overflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
         w32(buf, loc, v);
@@ -330,14 +376,15 @@ function applyRelocs(
         continue;
       case R.R_X86_64_DTPOFF32:
         // In an executable the local-dynamic sequence was relaxed to local-exec, so the offset
-        // is taken from the thread pointer; debug info wants the offset in the TLS block.
-        w32(buf, loc, alloc ? S + A - tp : S + A - link.tlsStart);
+        // is taken from the thread pointer; debug info and shared objects want the offset in
+        // the TLS block.
+        w32(buf, loc, alloc && !shared ? S + A - tp : S + A - link.tlsStart);
         continue;
       case R.R_X86_64_DTPOFF64:
-        w64(buf, loc, alloc ? S + A - tp : S + A - link.tlsStart);
+        w64(buf, loc, alloc && !shared ? S + A - tp : S + A - link.tlsStart);
         continue;
       case R.R_X86_64_GOTTPOFF: {
-        const g = syms.gotIdx[sym]!;
+        const g = link.gotTpIdx.get(sym) ?? -1;
         if (g >= 0) v = gotAddr + g * 8 + A - P;
         else {
           relaxTlsIeToLe(buf, loc);
@@ -347,6 +394,21 @@ function applyRelocs(
         continue;
       }
       case R.R_X86_64_TLSGD:
+        if (shared) {
+          w32(buf, loc, gotAddr + link.tlsGdIdx.get(sym)! * 8 + A - P);
+          continue;
+        }
+        if (link.gotTpIdx.has(sym)) {
+          // Another module's variable: general-dynamic → initial-exec.
+          const field = relaxTlsGdToIe(buf, loc);
+          if (field < 0)
+            ctx.diag.error(
+              `${refLocation(link, sec.id, off)}: R_X86_64_TLSGD must be used in the general-dynamic code sequence`,
+            );
+          else w32(buf, field, gotAddr + link.gotTpIdx.get(sym)! * 8 - (P + 12));
+          i++;
+          continue;
+        }
         if (!relaxTlsGdToLe(buf, loc, S + A + 4 - tp)) {
           ctx.diag.error(
             `${refLocation(link, sec.id, off)}: R_X86_64_TLSGD must be used in the general-dynamic code sequence`,
@@ -355,6 +417,10 @@ function applyRelocs(
         i++; // the __tls_get_addr call is gone
         continue;
       case R.R_X86_64_TLSLD:
+        if (shared) {
+          w32(buf, loc, gotAddr + link.tlsLdIdx * 8 + A - P);
+          continue;
+        }
         if (!relaxTlsLdToLe(buf, loc)) {
           ctx.diag.error(
             `${refLocation(link, sec.id, off)}: R_X86_64_TLSLD must be used in the local-dynamic code sequence`,
@@ -363,6 +429,18 @@ function applyRelocs(
         i++;
         continue;
       case R.R_X86_64_GOTPC32_TLSDESC:
+        if (shared) {
+          w32(buf, loc, gotAddr + link.tlsDescIdx.get(sym)! * 8 + A - P);
+          continue;
+        }
+        if (link.gotTpIdx.has(sym)) {
+          if (!relaxTlsDescToIe(buf, loc))
+            ctx.diag.error(
+              `${refLocation(link, sec.id, off)}: R_X86_64_GOTPC32_TLSDESC must be used in a lea x@tlsdesc(%rip) instruction`,
+            );
+          w32(buf, loc, gotAddr + link.gotTpIdx.get(sym)! * 8 + A - P);
+          continue;
+        }
         if (!relaxTlsDescToLe(buf, loc)) {
           ctx.diag.error(
             `${refLocation(link, sec.id, off)}: R_X86_64_GOTPC32_TLSDESC must be used in a lea x@tlsdesc(%rip) instruction`,
@@ -371,6 +449,7 @@ function applyRelocs(
         w32(buf, loc, S + A + 4 - tp);
         continue;
       case R.R_X86_64_TLSDESC_CALL:
+        if (shared) continue;
         if (!relaxTlsDescCall(buf, loc)) {
           ctx.diag.error(
             `${refLocation(link, sec.id, off)}: R_X86_64_TLSDESC_CALL must be used in a call *x@tlscall(%rax) instruction`,
@@ -401,6 +480,25 @@ export const amd64Elf: ElfArch = {
   applyRelocs,
   iplt: { entrySize: IPLT_ENTRY_SIZE, write: writeIpltEntry },
   R_IRELATIVE: R.R_X86_64_IRELATIVE,
+  plt: {
+    headerSize: PLT_HEADER_SIZE,
+    entrySize: PLT_ENTRY_SIZE,
+    writeHeader: writePltHeader,
+    writeEntry: writePltEntry,
+    lazyOffset: PLT_LAZY_OFFSET,
+  },
+  dynRel: {
+    RELATIVE: R.R_X86_64_RELATIVE,
+    GLOB_DAT: R.R_X86_64_GLOB_DAT,
+    JUMP_SLOT: R.R_X86_64_JUMP_SLOT,
+    COPY: R.R_X86_64_COPY,
+    ABS: R.R_X86_64_64,
+    DTPMOD: R.R_X86_64_DTPMOD64,
+    DTPOFF: R.R_X86_64_DTPOFF64,
+    TPOFF: R.R_X86_64_TPOFF64,
+    TLSDESC: R.R_X86_64_TLSDESC,
+  },
+  defaultInterpreter: '/lib64/ld-linux-x86-64.so.2',
 };
 
 export * from './relocs.js';

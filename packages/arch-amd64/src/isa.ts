@@ -98,6 +98,34 @@ export function relaxTlsGdToLe(b: Uint8Array, loc: number, tpoff: number): boole
 }
 
 /**
+ * General-dynamic → initial-exec, for a symbol another module defines, in an executable: the
+ * same 16 bytes become `mov %fs:0, %rax; add x@gottpoff(%rip), %rax`. Returns the position of
+ * the new GOT-relative field (loc + 8), or -1 when the bytes are not the GD sequence.
+ */
+export function relaxTlsGdToIe(b: Uint8Array, loc: number): number {
+  if (
+    loc < 4 ||
+    b[loc - 4] !== 0x66 ||
+    b[loc - 3] !== 0x48 ||
+    b[loc - 2] !== 0x8d ||
+    b[loc - 1] !== 0x3d
+  )
+    return -1;
+  b.set([0x64, 0x48, 0x8b, 0x04, 0x25, 0, 0, 0, 0, 0x48, 0x03, 0x05], loc - 4);
+  return loc + 8;
+}
+
+/** TLS descriptors → initial-exec: `lea x@tlsdesc(%rip), %reg` → `mov x@gottpoff(%rip), %reg`. */
+export function relaxTlsDescToIe(b: Uint8Array, loc: number): boolean {
+  if (loc < 3) return false;
+  const rex = b[loc - 3]!;
+  if ((rex !== 0x48 && rex !== 0x4c) || b[loc - 2] !== 0x8d || (b[loc - 1]! & 0xc7) !== 0x05)
+    return false;
+  b[loc - 2] = 0x8b;
+  return true;
+}
+
+/**
  * Local-dynamic → local-exec: `lea x@tlsld(%rip), %rdi; call __tls_get_addr` becomes
  * `mov %fs:0, %rax` padded with prefixes to the same length (12 bytes, or 13 for the
  * `call *…@GOTPCREL(%rip)` form).
@@ -157,4 +185,36 @@ export function writeIpltEntry(
   b[off + 1] = 0x25;
   writeI32(b, off + 2, slotAddr - (entryAddr + 6));
   b.set([0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00], off + 6);
+}
+
+/** Lazy PLT (psABI §5.2 "Procedure Linkage Table"): PLT0 and 16-byte entries. */
+export const PLT_HEADER_SIZE = 16;
+export const PLT_ENTRY_SIZE = 16;
+/** An unbound .got.plt slot points at the entry's `pushq` (6 bytes in). */
+export const PLT_LAZY_OFFSET = 6;
+
+/** PLT0: `pushq GOT+8(%rip); jmp *GOT+16(%rip); nopl 0(%rax)`. */
+export function writePltHeader(b: Uint8Array, off: number, plt: number, gotPlt: number): void {
+  b.set([0xff, 0x35], off);
+  writeI32(b, off + 2, gotPlt + 8 - (plt + 6));
+  b.set([0xff, 0x25], off + 6);
+  writeI32(b, off + 8, gotPlt + 16 - (plt + 12));
+  b.set([0x0f, 0x1f, 0x40, 0x00], off + 12);
+}
+
+/** PLTn: `jmp *slot(%rip); pushq $n; jmp PLT0`. */
+export function writePltEntry(
+  b: Uint8Array,
+  off: number,
+  entry: number,
+  slot: number,
+  index: number,
+  plt: number,
+): void {
+  b.set([0xff, 0x25], off);
+  writeI32(b, off + 2, slot - (entry + 6));
+  b[off + 6] = 0x68;
+  writeI32(b, off + 7, index);
+  b[off + 11] = 0xe9;
+  writeI32(b, off + 12, plt - (entry + 16));
 }

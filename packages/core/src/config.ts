@@ -46,6 +46,37 @@ export interface LinkConfig {
   fatalWarnings: boolean;
   /** `--threads=N` (1 = single-threaded). */
   threads: number;
+  /** Dynamic linking (`-dynamic-linker`, `-rpath`, `-soname`, ...). */
+  dynamic: DynamicConfig;
+}
+
+/** What a dynamically linked output records and how its symbols bind. */
+export interface DynamicConfig {
+  /** `-dynamic-linker` / `-I`: the PT_INTERP path; null = the arch's default. */
+  interpreter: string | null;
+  /** `-rpath` entries, in order (joined with ':' into DT_RUNPATH / DT_RPATH). */
+  rpath: string[];
+  /** `--enable-new-dtags` (DT_RUNPATH, the default) or `--disable-new-dtags` (DT_RPATH). */
+  newDtags: boolean;
+  /** `-rpath-link` directories (accepted; DT_NEEDED of inputs is not searched). */
+  rpathLink: string[];
+  soname: string | null;
+  /** `--export-dynamic` / `-E`. */
+  exportDynamic: boolean;
+  /** `--export-dynamic-symbol` names and glob patterns. */
+  exportDynamicSymbols: string[];
+  /** `--dynamic-list` files. */
+  dynamicLists: string[];
+  /** `--version-script` files. */
+  versionScripts: string[];
+  /** `-Bsymbolic` ('all'), `-Bsymbolic-functions` ('functions'), or neither. */
+  bsymbolic: 'none' | 'all' | 'functions';
+  /** `--hash-style`. */
+  hashStyle: 'gnu' | 'sysv' | 'both';
+  /** `--allow-shlib-undefined` (default for -shared) / `--no-allow-shlib-undefined`. */
+  allowShlibUndefined: boolean | null;
+  /** `-z defs` / `--no-undefined`: undefined symbols are errors even in a shared object. */
+  noUndefined: boolean;
 }
 
 export function defaultConfig(): LinkConfig {
@@ -75,6 +106,21 @@ export function defaultConfig(): LinkConfig {
     errorLimit: 20,
     fatalWarnings: false,
     threads: 1,
+    dynamic: {
+      interpreter: null,
+      rpath: [],
+      newDtags: true,
+      rpathLink: [],
+      soname: null,
+      exportDynamic: false,
+      exportDynamicSymbols: [],
+      dynamicLists: [],
+      versionScripts: [],
+      bsymbolic: 'none',
+      hashStyle: 'both',
+      allowShlibUndefined: null,
+      noUndefined: false,
+    },
   };
 }
 

@@ -59,6 +59,14 @@ export const SymFlag = {
   /** Name was given with -u / is an export root. */
   Root: 1 << 16,
   NeedsIplt: 1 << 17,
+  /** A shared library input references the symbol (an executable must then export it). */
+  RefByDso: 1 << 18,
+  /** Imported function whose address is taken by non-PIC code: its PLT entry is its address. */
+  CanonicalPlt: 1 << 19,
+  /** Listed by --dynamic-list / --export-dynamic-symbol. */
+  DynamicListed: 1 << 21,
+  /** Made local by a version script (`local:`). */
+  VersionLocal: 1 << 22,
 } as const;
 
 const INITIAL = 1024;

@@ -1,6 +1,7 @@
 import { SymFlag, SymState } from '@link/core';
 import * as C from './constants.js';
 import type { ElfLink } from './link.js';
+import { pltEntryAddr } from './got-plt.js';
 
 /** Flag for section symbols of merged sections: their address depends on the addend. */
 export const MERGE_SECTION_SYM = 1 << 20;
@@ -15,12 +16,17 @@ export function computeSymbolAddresses(link: ElfLink): void {
   const syms = ctx.syms;
   const secs = ctx.sections;
   const n = syms.count;
-  const iplt = link.synth.iplt;
-  const es = link.arch.iplt.entrySize;
+  const dynbss = link.dynSections?.dynbss ?? null;
   for (let id = 0; id < n; id++) {
     const st = syms.state[id]!;
     if (st !== SymState.Defined) {
-      syms.addr[id] = 0;
+      // An imported symbol has an address here only if copied or given a canonical PLT entry.
+      const f = syms.flags[id]!;
+      if (st === SymState.Shared && f & SymFlag.NeedsCopy && dynbss)
+        syms.addr[id] = dynbss.addr + link.copyOffsets.get(id)!;
+      else if (st === SymState.Shared && f & SymFlag.CanonicalPlt)
+        syms.addr[id] = pltEntryAddr(link, id);
+      else syms.addr[id] = 0;
       continue;
     }
     const s = syms.section[id]!;
@@ -39,7 +45,7 @@ export function computeSymbolAddresses(link: ElfLink): void {
       continue;
     }
     syms.addr[id] = sec.addrOf(syms.value[id]!);
-    if (syms.flags[id]! & SymFlag.NeedsIplt) syms.addr[id] = iplt.addr + syms.pltIdx[id]! * es;
+    if (syms.flags[id]! & SymFlag.NeedsIplt) syms.addr[id] = pltEntryAddr(link, id);
   }
   const entry = ctx.config.entry ?? '_start';
   const e = syms.lookup(entry);
@@ -47,7 +53,7 @@ export function computeSymbolAddresses(link: ElfLink): void {
   else if (/^(0x[0-9a-f]+|\d+)$/i.test(entry)) link.entryAddr = Number(entry);
   else {
     link.entryAddr = 0;
-    if (ctx.config.outputKind === 'exe')
+    if (ctx.config.outputKind === 'exe' && !link.ctx.target.isShared)
       ctx.diag.warn(`cannot find entry symbol ${entry}; not setting start address`);
   }
 }

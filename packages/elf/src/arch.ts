@@ -41,4 +41,39 @@ export interface ElfArch {
   };
   /** Dynamic relocation types the static machinery emits. */
   R_IRELATIVE: number;
+  /** The lazy-binding PLT of dynamically linked outputs. */
+  plt: {
+    /** PLT0, which pushes the link map and jumps to the resolver. */
+    headerSize: number;
+    entrySize: number;
+    writeHeader(buf: Uint8Array, off: number, pltAddr: number, gotPltAddr: number): void;
+    /** Entry `index` jumps through `slotAddr`; until bound, the slot points back into it. */
+    writeEntry(
+      buf: Uint8Array,
+      off: number,
+      entryAddr: number,
+      slotAddr: number,
+      index: number,
+      pltAddr: number,
+    ): void;
+    /** Where an unbound .got.plt slot points: this offset into its PLT entry. */
+    lazyOffset: number;
+  };
+  /** Dynamic relocation types, by role. */
+  dynRel: DynRelTypes;
+  /** The dynamic linker executables name in PT_INTERP by default. */
+  defaultInterpreter: string;
+}
+
+export interface DynRelTypes {
+  RELATIVE: number;
+  GLOB_DAT: number;
+  JUMP_SLOT: number;
+  COPY: number;
+  /** The word-sized absolute relocation (R_X86_64_64). */
+  ABS: number;
+  DTPMOD: number;
+  DTPOFF: number;
+  TPOFF: number;
+  TLSDESC: number;
 }

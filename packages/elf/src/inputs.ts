@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   LinkError,
+  archiveAllMembers,
   drainExtractQueue,
   isArchive,
   memberBytes,
@@ -12,6 +13,7 @@ import * as C from './constants.js';
 import { ElfObjectFile, addArchiveSymbols, elfType, isElf, readObject } from './object-file.js';
 import type { ElfLink } from './link.js';
 import { parseLinkerScript } from './linker-script.js';
+import { addSharedLibrary } from './dso.js';
 
 /**
  * Reading the command line's inputs: files by path, `-l` libraries through the search path,
@@ -24,7 +26,7 @@ export function readInputs(link: ElfLink): void {
   for (const spec of cfg.inputs) {
     if (spec.kind === 'group-start' || spec.kind === 'group-end') continue;
     const p = spec.kind === 'file' ? spec.path : findLibrary(link, spec.name, spec.static);
-    addFile(link, p, spec.wholeArchive);
+    addFile(link, p, spec.wholeArchive, spec.asNeeded, spec.static);
     drainExtractQueue(ctx, (a, m) => loadMember(link, a, m));
   }
 }
@@ -57,28 +59,31 @@ export function findLibrary(link: ElfLink, name: string, isStatic: boolean): str
   throw new LinkError(`unable to find library -l${name}`);
 }
 
-function addFile(link: ElfLink, p: string, wholeArchive: boolean): void {
+function addFile(
+  link: ElfLink,
+  p: string,
+  wholeArchive: boolean,
+  asNeeded: boolean,
+  isStatic: boolean,
+): void {
   const ctx = link.ctx;
   const bytes = readFile(p);
   if (isArchive(bytes)) {
     const archive = parseArchive(bytes, p);
+    // --whole-archive needs every member: the full walk, in file order. It hands out ids for the
+    // members the index does not name, so it runs before `extracted` is sized by memberCount.
+    const all = wholeArchive ? archiveAllMembers(archive) : null;
     const idx = ctx.archives.length;
-    ctx.archives.push({
-      id: idx,
-      path: p,
-      bytes,
-      archive,
-      extracted: new Int32Array(archive.members.length).fill(-1),
-      priority: ctx.files.length,
-    });
-    if (wholeArchive) {
-      for (let m = 0; m < archive.members.length; m++) {
-        ctx.archives[idx]!.extracted[m] = -2;
+    const extracted = new Int32Array(archive.memberCount).fill(-1);
+    ctx.archives.push({ id: idx, path: p, bytes, archive, extracted, priority: ctx.files.length });
+    if (all !== null) {
+      for (const m of all) {
+        extracted[m] = -2;
         ctx.extractQueue.push([idx, m]);
       }
       return;
     }
-    if (!archive.hasIndex && archive.members.length > 0) {
+    if (!archive.hasIndex && archive.memberCount > 0) {
       ctx.diag.warn(`${p}: archive has no symbol index; run ranlib to add one`);
     }
     addArchiveSymbols(ctx, idx);
@@ -88,7 +93,10 @@ function addFile(link: ElfLink, p: string, wholeArchive: boolean): void {
     const t = elfType(bytes);
     if (t === C.ET_DYN) {
       if (ctx.config.isStatic) throw new LinkError(`attempted static link of dynamic object ${p}`);
-      throw new LinkError(`${p}: shared library inputs are not supported yet`);
+      // The same library named twice (directly and through a script) is read once.
+      if (link.sharedFiles.some((f) => f.path === p)) return;
+      addSharedLibrary(link, p, bytes, asNeeded);
+      return;
     }
     const file = new ElfObjectFile(ctx.files.length, p, p, 'object', bytes);
     ctx.files.push(file);
@@ -97,14 +105,21 @@ function addFile(link: ElfLink, p: string, wholeArchive: boolean): void {
     return;
   }
   if (looksLikeText(bytes)) {
-    addScript(link, p, bytes, wholeArchive);
+    addScript(link, p, bytes, wholeArchive, asNeeded, isStatic);
     return;
   }
   throw new LinkError(`${p}: unknown file type`);
 }
 
 /** A linker script input: its files are linked as if they stood in its place. */
-function addScript(link: ElfLink, p: string, bytes: Uint8Array, wholeArchive: boolean): void {
+function addScript(
+  link: ElfLink,
+  p: string,
+  bytes: Uint8Array,
+  wholeArchive: boolean,
+  asNeeded: boolean,
+  isStatic: boolean,
+): void {
   const cfg = link.ctx.config;
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
   const script = parseLinkerScript(text, p);
@@ -112,7 +127,7 @@ function addScript(link: ElfLink, p: string, bytes: Uint8Array, wholeArchive: bo
   if (script.entry !== null && cfg.entry === null) cfg.entry = script.entry;
   for (const inp of script.inputs) {
     let file: string;
-    if (inp.path.startsWith('-l')) file = findLibrary(link, inp.path.slice(2), cfg.isStatic);
+    if (inp.path.startsWith('-l')) file = findLibrary(link, inp.path.slice(2), isStatic);
     else if (path.isAbsolute(inp.path)) {
       // Paths in a script found under the sysroot are relative to the sysroot.
       const inSysroot =
@@ -122,9 +137,9 @@ function addScript(link: ElfLink, p: string, bytes: Uint8Array, wholeArchive: bo
       file = inSysroot;
     } else {
       const local = path.join(path.dirname(p), inp.path);
-      file = fs.existsSync(local) ? local : findLibrary(link, `:${inp.path}`, cfg.isStatic);
+      file = fs.existsSync(local) ? local : findLibrary(link, `:${inp.path}`, isStatic);
     }
-    addFile(link, file, wholeArchive);
+    addFile(link, file, wholeArchive, asNeeded || inp.asNeeded, isStatic);
   }
 }
 

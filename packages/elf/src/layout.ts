@@ -1,6 +1,7 @@
 import { alignTo, type Chunk, type OutputSection } from '@link/core';
 import * as C from './constants.js';
 import type { ElfLink } from './link.js';
+import { isRelro } from './output-sections.js';
 
 export interface ElfSegment {
   type: number;
@@ -41,20 +42,32 @@ export function layout(link: ElfLink): void {
   const nonAlloc = osecs.filter((o) => !(o.flags & C.SHF_ALLOC));
   link.outputSections = [...alloc, ...nonAlloc];
 
-  // Segments: a new PT_LOAD whenever permissions change along the sorted allocated sections.
-  const groups: { perm: number; secs: OutputSection[] }[] = [];
+  // Segments: a new PT_LOAD whenever permissions change along the sorted allocated sections,
+  // and between the relro part of the writable data and the rest, so that the part the loader
+  // makes read-only after relocation ends on a page boundary.
+  const relroOn = link.isDynamic && !ctx.config.zFlags.has('norelro');
+  const bindNow = ctx.config.zFlags.has('now');
+  const groups: { perm: number; relro: boolean; secs: OutputSection[] }[] = [];
   for (const o of alloc) {
     const perm = permissions(o.flags);
+    const relro = relroOn && isRelro(o.name, o.type, o.flags, bindNow);
     const last = groups[groups.length - 1];
-    if (last && last.perm === perm) last.secs.push(o);
-    else groups.push({ perm, secs: [o] });
+    if (last && last.perm === perm && last.relro === relro) last.secs.push(o);
+    else groups.push({ perm, relro, secs: [o] });
   }
-  if (groups.length === 0 || groups[0]!.perm !== C.PF_R) groups.unshift({ perm: C.PF_R, secs: [] });
+  if (groups.length === 0 || groups[0]!.perm !== C.PF_R)
+    groups.unshift({ perm: C.PF_R, relro: false, secs: [] });
+  const dyn = link.dynSections;
+  const interp = dyn?.interp ?? null;
+  const relroGroup = groups.find((g) => g.relro && g.secs.length > 0) ?? null;
 
   const hasTls = alloc.some((o) => o.flags & C.SHF_TLS);
   const ehHdr = link.synth.ehFrameHdr;
   const notes = alloc.filter((o) => o.type === C.SHT_NOTE);
   const phnum =
+    (interp ? 2 : 0) /* PHDR, INTERP */ +
+    (dyn ? 1 : 0) /* DYNAMIC */ +
+    (relroGroup ? 1 : 0) +
     groups.length +
     (hasTls ? 1 : 0) +
     (ehHdr ? 1 : 0) +
@@ -65,6 +78,15 @@ export function layout(link: ElfLink): void {
 
   const chunks: Chunk[] = [];
   const segs: ElfSegment[] = [];
+  // PT_PHDR and PT_INTERP come before every PT_LOAD (gABI); filled in once addresses are known.
+  const phdrSeg: ElfSegment | null = interp
+    ? { type: C.PT_PHDR, flags: C.PF_R, align: 8, offset: 0, vaddr: 0, filesz: 0, memsz: 0 }
+    : null;
+  const interpSeg: ElfSegment | null = interp
+    ? { type: C.PT_INTERP, flags: C.PF_R, align: 1, offset: 0, vaddr: 0, filesz: 0, memsz: 0 }
+    : null;
+  if (phdrSeg && interpSeg) segs.push(phdrSeg, interpSeg);
+  let relroSeg: ElfSegment | null = null;
   let off = 0;
   let addr = base;
   for (let g = 0; g < groups.length; g++) {
@@ -107,6 +129,34 @@ export function layout(link: ElfLink): void {
     for (const o of grp.secs) place(o);
     seg.memsz = addr - seg.vaddr;
     segs.push(seg);
+    if (grp === relroGroup) relroSeg = seg;
+  }
+  const phdrsChunk = phdrs;
+  if (phdrSeg && interpSeg && interp) {
+    Object.assign(phdrSeg, {
+      offset: phdrsChunk.fileOffset,
+      vaddr: phdrsChunk.addr,
+      filesz: phdrsChunk.size,
+      memsz: phdrsChunk.size,
+    });
+    Object.assign(interpSeg, {
+      offset: interp.fileOffset,
+      vaddr: interp.addr,
+      filesz: interp.size,
+      memsz: interp.size,
+    });
+  }
+  if (dyn) {
+    const d = dyn.dynamic;
+    segs.push({
+      type: C.PT_DYNAMIC,
+      flags: C.PF_R | C.PF_W,
+      align: is64 ? 8 : 4,
+      offset: d.fileOffset,
+      vaddr: d.addr,
+      filesz: d.size,
+      memsz: d.size,
+    });
   }
   for (const o of nonAlloc) {
     off = alignTo(off, o.align);
@@ -139,6 +189,14 @@ export function layout(link: ElfLink): void {
   const { symtab, strtab, relaIplt, gotPlt } = link.synth;
   if (symtab && strtab) symtab.link = strtab.shndx;
   relaIplt.info = gotPlt.shndx > 0 ? gotPlt.shndx : 0;
+  if (dyn) {
+    const sym = dyn.dynsym.shndx;
+    const str = dyn.dynstr.shndx;
+    dyn.dynsym.link = str;
+    dyn.dynamic.link = str;
+    for (const o of [dyn.gnuHash, dyn.hash, dyn.versym, dyn.relaDyn, relaIplt]) if (o) o.link = sym;
+    for (const o of [dyn.verneed, dyn.verdef]) if (o) o.link = str;
+  }
 
   // Non-load segments.
   for (const o of notes) {
@@ -204,6 +262,19 @@ export function layout(link: ElfLink): void {
     filesz: 0,
     memsz: 0,
   });
+  if (relroSeg) {
+    // Rounded up to the page: the rest of the last page belongs to no other segment.
+    const r = relroSeg as ElfSegment;
+    segs.push({
+      type: C.PT_GNU_RELRO,
+      flags: C.PF_R,
+      align: 1,
+      offset: r.offset,
+      vaddr: r.vaddr,
+      filesz: r.filesz,
+      memsz: alignTo(r.vaddr + r.memsz, page) - r.vaddr,
+    });
+  }
   if (segs.length !== phnum)
     throw new Error(`internal: reserved ${phnum} program headers, made ${segs.length}`);
   link.segments = segs;

@@ -24,6 +24,15 @@ import { createSyntheticChunks, type Synthetics } from './synthetic.js';
 import { layout, type ElfSegment } from './layout.js';
 import { computeSymbolAddresses } from './addresses.js';
 import { writeOutput } from './writer.js';
+import type { SharedFile } from './dso.js';
+import type { VersionScript } from './version-script.js';
+import { DynRelocs } from './dynamic-relocs.js';
+import { computeBindings } from './bindings.js';
+import {
+  buildDynamicTables,
+  type DynamicSections,
+  type DynamicTables,
+} from './dynamic-sections.js';
 
 /** One reference to an undefined symbol, for lld-style `>>> referenced by` lines. */
 export interface UndefRef {
@@ -51,11 +60,45 @@ export class ElfLink {
   chunks: Chunk[] = [];
   segments: ElfSegment[] = [];
   synth!: Synthetics;
-  /** GOT slots in assignment order: the symbol and what the slot holds. */
+  /** GOT entries in assignment order: the symbol, what the entry holds, its first word. */
   readonly gotSyms: SymId[] = [];
   readonly gotKinds: number[] = [];
+  readonly gotWords: number[] = [];
+  gotWordCount = 0;
+  /** First GOT word of each symbol's initial-exec, general-dynamic and descriptor TLS entries. */
+  readonly gotTpIdx = new Map<SymId, number>();
+  readonly tlsGdIdx = new Map<SymId, number>();
+  readonly tlsDescIdx = new Map<SymId, number>();
+  /** Local-dynamic TLS: one module-id pair for the whole output (-1 = none). */
+  needsTlsLd = false;
+  tlsLdIdx = -1;
   /** IFUNC symbols with a PLT entry and an IRELATIVE-filled slot, in assignment order. */
   readonly ipltSyms: SymId[] = [];
+  /** Imported functions with a (lazy) PLT entry, in assignment order. */
+  readonly pltSyms: SymId[] = [];
+  /** Imported data copied into .dynbss (R_*_COPY), and each one's offset there. */
+  readonly copySyms: SymId[] = [];
+  readonly copyOffsets = new Map<SymId, number>();
+
+  // --- Dynamic linking ---
+  /** The output has a dynamic section (PIE, shared object, or shared-library inputs). */
+  isDynamic = false;
+  readonly sharedFiles: SharedFile[] = [];
+  /** Libraries needed without a file (cgo_import_dynamic, plug-ins). */
+  readonly extraNeeded: string[] = [];
+  /** Version index each exported symbol gets from the version script. */
+  readonly symVersion = new Map<SymId, number>();
+  versionScript: VersionScript | null = null;
+  /** Dynamic relocations counted by the scan and by slot allocation (sizes .rela.dyn). */
+  relDynCount = 0;
+  readonly relDyn = new DynRelocs();
+  readonly dynsymIdx = new Map<SymId, number>();
+  dynTables: DynamicTables | null = null;
+  dynSections: DynamicSections | null = null;
+  /** A dynamic relocation lands in a read-only section (-z notext): DT_TEXTREL. */
+  textRel = false;
+  /** Initial-exec TLS in a shared object: DF_STATIC_TLS. */
+  staticTls = false;
   readonly undefRefs: UndefRef[] = [];
   /** Thread-local storage template bounds (after layout). */
   tlsStart = 0;
@@ -114,6 +157,11 @@ export class ElfLink {
     throw new Error(`internal: address 0x${addr.toString(16)} is not in the file`);
   }
 
+  /** Index of `id` in .dynsym (0 when it is not there). */
+  dynsymIndex(id: SymId): number {
+    return this.dynsymIdx.get(id) ?? 0;
+  }
+
   /** Whether a symbol resolves to nothing (undefined weak or never defined). */
   isUndefined(id: SymId): boolean {
     const st = this.ctx.syms.state[id]!;
@@ -137,6 +185,7 @@ elfPasses.push(
   pass('resolveSymbols', resolveSymbols, true),
   pass('defineLinkerSymbols', defineLinkerSymbols),
   pass('checkDuplicates', checkDuplicates, true),
+  pass('computeBindings', computeBindings, true),
   pass('gcSections', runGcSections),
   pass('convertCommonSymbols', convertCommonSymbols),
   pass('createOutputSections', createOutputSections),
@@ -145,6 +194,7 @@ elfPasses.push(
   pass('scanRelocations', scanRelocations),
   pass('checkUndefined', checkUndefined, true),
   pass('allocateSlots', allocateSlots),
+  pass('buildDynamicTables', buildDynamicTables),
   pass('createSyntheticChunks', createSyntheticChunks),
   pass('layout', layout, true),
   pass('computeSymbolAddresses', (l) => {

@@ -70,8 +70,10 @@ const FIXED: [string, Where][] = [
   // TLSDESC local-dynamic code adds x@dtpoff to the descriptor result for _TLS_MODULE_BASE_.
   // Relaxed to local-exec in an executable, DTPOFF is taken from the thread pointer, so the
   // base must sit at the thread pointer (tpoff 0) for the sum to come out right.
-  ['_TLS_MODULE_BASE_', (l) => l.tp],
+  // In a shared object the descriptor resolves to the module's block, whose start it is.
+  ['_TLS_MODULE_BASE_', (l) => (l.ctx.target.isShared ? l.tlsStart : l.tp)],
   ['__GNU_EH_FRAME_HDR', (l) => l.synth.ehFrameHdr?.addr ?? 0],
+  ['_DYNAMIC', (l) => l.synth.dynamic?.addr ?? 0],
 ];
 
 function defined(link: ElfLink): Map<number, Where> {
@@ -92,7 +94,8 @@ function defineIfUndefined(link: ElfLink, name: string, where: Where): void {
   syms.state[id] = SymState.Defined;
   syms.section[id] = -1;
   syms.file[id] = -1;
-  syms.flags[id] = (syms.flags[id]! & ~SymFlag.Weak) | SymFlag.Synthetic | SymFlag.Absolute;
+  // Image-relative (not SHN_ABS): in position-independent output they move with the image.
+  syms.flags[id] = (syms.flags[id]! & ~(SymFlag.Weak | SymFlag.Absolute)) | SymFlag.Synthetic;
   syms.type[id] = C.STT_NOTYPE;
   defined(link).set(id, where);
 }

@@ -45,6 +45,39 @@ function initPriority(name: string): number {
   return 65536;
 }
 
+/** The read-only tables of dynamic linking, in GNU ld's order, between the notes and the code. */
+const DYNAMIC_RO_ORDER = new Map([
+  ['.gnu.hash', 11],
+  ['.hash', 12],
+  ['.dynsym', 13],
+  ['.dynstr', 14],
+  ['.gnu.version', 15],
+  ['.gnu.version_d', 16],
+  ['.gnu.version_r', 17],
+  ['.rela.dyn', 19],
+  ['.rel.dyn', 19],
+]);
+
+/** Whether an output section is made read-only after relocation (-z relro). */
+export function isRelro(name: string, type: number, flags: number, bindNow: boolean): boolean {
+  if ((flags & C.SHF_WRITE) === 0 || (flags & C.SHF_ALLOC) === 0) return false;
+  if (flags & C.SHF_TLS) return true;
+  if (type === C.SHT_INIT_ARRAY || type === C.SHT_FINI_ARRAY || type === C.SHT_PREINIT_ARRAY)
+    return true;
+  if (name === '.got.plt') return bindNow;
+  return (
+    name === '.init_array' ||
+    name === '.fini_array' ||
+    name === '.preinit_array' ||
+    name === '.ctors' ||
+    name === '.dtors' ||
+    name === '.dynamic' ||
+    name === '.got' ||
+    name === '.data.rel.ro' ||
+    name === '.bss.rel.ro'
+  );
+}
+
 /**
  * Orders output sections into segments: read-only data, then code, then TLS, relro data, and
  * writable data with bss last (so it takes no file space). Non-allocated sections follow.
@@ -54,7 +87,9 @@ export function sectionRank(name: string, type: number, flags: number): number {
   const w = (flags & C.SHF_WRITE) !== 0;
   const x = (flags & C.SHF_EXECINSTR) !== 0;
   if (!w && !x) {
+    if (name === '.interp') return 5;
     if (type === C.SHT_NOTE) return 10;
+    if (DYNAMIC_RO_ORDER.has(name)) return DYNAMIC_RO_ORDER.get(name)!;
     if (name === '.rela.plt' || name === '.rel.plt') return 20;
     if (name === '.eh_frame_hdr') return 40;
     if (name === '.eh_frame') return 41;
@@ -76,8 +111,10 @@ export function sectionRank(name: string, type: number, flags: number): number {
   if (name === '.ctors') return 212;
   if (name === '.dtors') return 213;
   if (name === '.data.rel.ro') return 220;
+  if (name === '.dynamic') return 225;
   if (name === '.got') return 230;
   if (name === '.got.plt') return 240;
+  if (name === '.dynbss') return 299;
   if (type === C.SHT_NOBITS) return name === '.bss' ? 300 : 301;
   if (name === '.data') return 250;
   return 255;

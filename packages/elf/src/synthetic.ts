@@ -1,7 +1,16 @@
 import { OutputSection, w16, w32, w64, type Chunk } from '@link/core';
 import * as C from './constants.js';
 import { ehFrameHdrSize } from './eh-frame.js';
-import { GotKind } from './scan.js';
+import {
+  gotPltReserved,
+  pltSize,
+  relaPltCount,
+  writeGot,
+  writeGotPlt,
+  writePlt,
+  writeRelaPlt,
+} from './got-plt.js';
+import { createDynamicSections } from './dynamic-sections.js';
 import { sectionRank } from './output-sections.js';
 import type { ElfLink } from './link.js';
 import { SymtabBuilder } from './symtab.js';
@@ -20,6 +29,8 @@ export interface Synthetics {
   relaIplt: OutputSection;
   ehFrameHdr: OutputSection | null;
   buildId: OutputSection | null;
+  /** .dynamic, in dynamically linked outputs. */
+  dynamic: OutputSection | null;
   symtab: OutputSection | null;
   strtab: OutputSection | null;
   shstrtab: OutputSection;
@@ -64,39 +75,26 @@ export function createSyntheticChunks(link: ElfLink): void {
   const ptr = arch.is64 ? 8 : 4;
   const syms = ctx.syms;
 
-  const got = synthSection('.got', C.SHT_PROGBITS, C.SHF_ALLOC | C.SHF_WRITE, ptr, (o, buf) => {
-    for (let i = 0; i < link.gotSyms.length; i++) {
-      const id = link.gotSyms[i]!;
-      const v = link.gotKinds[i] === GotKind.TpOff ? syms.addr[id]! - link.tp : syms.addr[id]!;
-      if (ptr === 8) w64(buf, o.fileOffset + i * 8, v);
-      else w32(buf, o.fileOffset + i * 4, v >>> 0);
-    }
-  });
-  got.size = link.gotSyms.length * ptr;
+  const got = synthSection('.got', C.SHT_PROGBITS, C.SHF_ALLOC | C.SHF_WRITE, ptr, (o, buf) =>
+    writeGot(link, o, buf),
+  );
+  got.size = link.gotWordCount * ptr;
 
-  // Slots the IFUNC PLT entries jump through; IRELATIVE relocations fill them at start-up.
+  // Slots PLT entries jump through (see got-plt.ts).
   const gotPlt = synthSection(
     '.got.plt',
     C.SHT_PROGBITS,
     C.SHF_ALLOC | C.SHF_WRITE,
     ptr,
-    (o, buf) => {
-      for (let i = 0; i < link.ipltSyms.length; i++) {
-        const v = link.resolverAddr(link.ipltSyms[i]!);
-        if (ptr === 8) w64(buf, o.fileOffset + i * 8, v);
-        else w32(buf, o.fileOffset + i * 4, v >>> 0);
-      }
-    },
+    (o, buf) => writeGotPlt(link, o, buf),
   );
-  gotPlt.size = link.ipltSyms.length * ptr;
+  gotPlt.size = (gotPltReserved(link) + link.pltSyms.length + link.ipltSyms.length) * ptr;
+  if (link.isDynamic && link.pltSyms.length + link.ipltSyms.length === 0) gotPlt.size = 0;
 
-  const iplt = synthSection('.plt', C.SHT_PROGBITS, C.SHF_ALLOC | C.SHF_EXECINSTR, 16, (o, buf) => {
-    const es = arch.iplt.entrySize;
-    for (let i = 0; i < link.ipltSyms.length; i++) {
-      arch.iplt.write(buf, o.fileOffset + i * es, o.addr + i * es, gotPlt.addr + i * ptr);
-    }
-  });
-  iplt.size = link.ipltSyms.length * arch.iplt.entrySize;
+  const iplt = synthSection('.plt', C.SHT_PROGBITS, C.SHF_ALLOC | C.SHF_EXECINSTR, 16, (o, buf) =>
+    writePlt(link, o, buf),
+  );
+  iplt.size = pltSize(link);
 
   const relaName = arch.rela ? '.rela.plt' : '.rel.plt';
   const relEnt = arch.rela ? (arch.is64 ? 24 : 12) : 8;
@@ -105,25 +103,9 @@ export function createSyntheticChunks(link: ElfLink): void {
     arch.rela ? C.SHT_RELA : C.SHT_REL,
     C.SHF_ALLOC | C.SHF_INFO_LINK,
     ptr,
-    (o, buf) => {
-      for (let i = 0; i < link.ipltSyms.length; i++) {
-        const off = o.fileOffset + i * relEnt;
-        const slot = gotPlt.addr + i * ptr;
-        const resolver = link.resolverAddr(link.ipltSyms[i]!);
-        if (arch.is64) {
-          w64(buf, off, slot);
-          w64(buf, off + 8, arch.R_IRELATIVE);
-          w64(buf, off + 16, resolver);
-        } else {
-          w32(buf, off, slot);
-          w32(buf, off + 4, arch.R_IRELATIVE);
-          if (arch.rela) w32(buf, off + 8, resolver);
-          else w32(buf, link.fileOffsetOf(slot), resolver);
-        }
-      }
-    },
+    (o, buf) => writeRelaPlt(link, o, buf),
   );
-  relaIplt.size = link.ipltSyms.length * relEnt;
+  relaIplt.size = relaPltCount(link) * relEnt;
   relaIplt.entsize = relEnt;
 
   let ehFrameHdr: OutputSection | null = null;
@@ -178,9 +160,24 @@ export function createSyntheticChunks(link: ElfLink): void {
   const sections: OutputSection[] = [got, gotPlt, iplt, relaIplt];
   if (ehFrameHdr) sections.push(ehFrameHdr);
   if (buildId) sections.push(buildId);
+  let dynamic: OutputSection | null = null;
+  if (link.isDynamic) {
+    const d = createDynamicSections(link);
+    link.dynSections = d;
+    dynamic = d.dynamic;
+    for (const s of [d.interp, d.dynsym, d.dynstr, d.gnuHash, d.hash, d.versym, d.verneed])
+      if (s) sections.push(s);
+    for (const s of [d.verdef, d.relaDyn, d.dynamic, d.dynbss]) if (s) sections.push(s);
+  }
   for (const s of sections) {
     s.rank = sectionRank(s.name, s.type, s.flags);
-    if (s.size > 0 || s === relaIplt) link.outputSections.push(s);
+    const keep =
+      s.size > 0 ||
+      (s === relaIplt && !link.isDynamic) ||
+      s === dynamic ||
+      s.type === C.SHT_DYNSYM ||
+      s.type === C.SHT_STRTAB;
+    if (keep) link.outputSections.push(s);
   }
   // .rela.plt is kept even when empty in static links: glibc's start-up iterates
   // __rela_iplt_start..__rela_iplt_end, which must point somewhere valid.
@@ -203,6 +200,7 @@ export function createSyntheticChunks(link: ElfLink): void {
     relaIplt,
     ehFrameHdr,
     buildId,
+    dynamic,
     symtab,
     strtab,
     shstrtab,

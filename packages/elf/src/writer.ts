@@ -13,6 +13,27 @@ export function writeOutput(link: ElfLink): void {
   const buf = new Uint8Array(link.fileSize);
   for (const c of link.chunks) c.writeTo(buf);
   ctx.diag.checkpoint();
+  const dyn = link.dynSections;
+  if (dyn) {
+    // Copied data: the loader fills each .dynbss slot from the library's definition.
+    for (const id of link.copySyms)
+      link.relDyn.add(ctx.syms.addr[id]!, link.arch.dynRel.COPY, id, 0);
+    // Every section has added its dynamic relocations; the count was fixed before layout.
+    if (link.relDyn.count !== link.relDynCount)
+      throw new Error(
+        `internal: counted ${link.relDynCount} dynamic relocations, produced ${link.relDyn.count}`,
+      );
+    link.relDyn.write(
+      buf,
+      dyn.relaDyn.fileOffset,
+      link.arch.is64,
+      link.arch.rela,
+      link.arch.dynRel.RELATIVE,
+      (id) => link.dynsymIndex(id),
+    );
+    // DT_RELACOUNT is read from the collected relocations: .dynamic is written again.
+    dyn.dynamic.writeTo(buf);
+  }
   const hdr = link.synth.ehFrameHdr;
   const eh = link.outputSections.find((o) => o.name === '.eh_frame');
   if (hdr && eh)
