@@ -11,6 +11,7 @@
 // constructs are shimmed (import.meta.url/dirname/filename); top-level await is the one thing a
 // CommonJS bundle cannot hold, and esbuild says so by name if a module uses it.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,7 +85,8 @@ export async function buildBundle() {
     outfile: bundle,
   });
   writeAtomically(result);
-  writeLoader();
+  const js = result.outputFiles.find((f) => f.path === bundle);
+  writeLoader(createHash('sha1').update(js.text).digest('hex'));
   return fs.statSync(bundle).size;
 }
 
@@ -95,19 +97,18 @@ export async function buildBundle() {
  * V8 validates the cache against the source and its own version and flags; a stale or foreign cache
  * is rejected and the bundle is simply compiled, so the cache can only make a link faster.
  */
-function writeLoader() {
+function writeLoader(digest) {
   const text = `"use strict";
 // Written by apps/cli/build.mjs: runs tslink-bundle.cjs with V8's code cache (see build.mjs).
 // V8 checks a cache only against the source's length, so the cache file starts with the SHA-1 of
-// the bundle it was made from, and a cache made from any other bundle is never handed to V8.
+// the bundle it was made from, which must equal the bundle's digest recorded here at build time.
 const fs = require("node:fs");
 const path = require("node:path");
 const vm = require("node:vm");
 const { wrap } = require("node:module");
-const { createHash } = require("node:crypto");
+const digest = Buffer.from("${digest}", "hex");
 const file = path.join(__dirname, "tslink-bundle.cjs");
 const source = fs.readFileSync(file, "utf8");
-const digest = createHash("sha1").update(source).digest();
 // TSLINK_WRITE_CODECACHE=<file>: compile afresh and write the cache to <file> at exit.
 const writeCache = process.env.TSLINK_WRITE_CODECACHE;
 let cachedData;

@@ -107,7 +107,20 @@ function splitAndAdd(link: ElfLink, g: MergeGroup, sec: InputSection): void {
   const es = g.entsize;
   const starts: number[] = [];
   const outs: number[] = [];
-  if (g.strings) {
+  if (g.strings && es === 1) {
+    // The common case (C strings): the native indexOf finds each terminator.
+    let i = 0;
+    while (i < b.length) {
+      let end = b.indexOf(0, i);
+      if (end < 0) {
+        link.ctx.diag.error(`${sec.file.displayName}:(${sec.name}): string is not null terminated`);
+        end = b.length - 1;
+      }
+      starts.push(i);
+      outs.push(g.add(b, i, end + 1));
+      i = end + 1;
+    }
+  } else if (g.strings) {
     let i = 0;
     while (i < b.length) {
       let end = i;

@@ -28,7 +28,19 @@ const PREFIXES = [
   '.ARM.extab',
 ];
 
+const outputNameCache = new Map<string, string>();
+
 export function outputSectionName(name: string): string {
+  // Thousands of input sections share a few dozen names: decide each name once.
+  let out = outputNameCache.get(name);
+  if (out === undefined) {
+    out = computeOutputSectionName(name);
+    outputNameCache.set(name, out);
+  }
+  return out;
+}
+
+function computeOutputSectionName(name: string): string {
   for (const p of PREFIXES) {
     if (name === p) return p;
     if (name.startsWith(p) && name[p.length] === '.') return p;
