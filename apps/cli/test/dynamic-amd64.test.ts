@@ -3,7 +3,7 @@
 // checks that they run and print exactly what they should.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { describeResult, linkOk, removeScratchDirs, runProgram } from './helpers.js';
+import { describeResult, elflint, linkOk, removeScratchDirs, runProgram } from './helpers.js';
 import { compilePrograms, programs, type Program } from './programs.js';
 
 let objectsOf: (program: Program) => string[];
@@ -34,5 +34,6 @@ describe.each([
       { status: run.status, signal: run.signal, stdout: run.stdout },
       describeResult(run),
     ).toEqual({ status: program.status, signal: null, stdout: program.stdout });
+    elflint(linked.output);
   });
 });

@@ -21,6 +21,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, delimiter, dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { expect } from 'vitest';
 import { fileURLToPath } from 'node:url';
 
 export const testDir = dirname(fileURLToPath(import.meta.url));
@@ -411,4 +412,24 @@ export function symbolNames(file: string): Set<string> {
 /** Joins lines with a trailing newline, for expected program output. */
 export function lines(...text: string[]): string {
   return text.map((line) => `${line}\n`).join('');
+}
+
+/**
+ * `eu-elflint --gnu-ld` finds nothing wrong with `file`. Two complaints are allowed because GNU
+ * ld's own output for the same inputs draws them too: protected symbols in .dynsym, and a .tbss
+ * symbol "not fitting" its section (elflint misjudges .tbss placed after .tdata's padding).
+ */
+export function elflint(file: string): void {
+  requireTool('eu-elflint', 'elfutils');
+  const r = runCommand(['eu-elflint', '--gnu-ld', file]);
+  const problems = r.stdout
+    .split('\n')
+    .filter(
+      (l) =>
+        l !== '' &&
+        l !== 'No errors' &&
+        !/non-default visibility/.test(l) &&
+        !/does not fit completely in referenced section \[\d+\] '\.tbss'/.test(l),
+    );
+  expect(problems, `eu-elflint --gnu-ld ${file}`).toEqual([]);
 }

@@ -2,7 +2,15 @@ import { LinkError, SymFlag, SymState, Visibility, type SymId } from '@link/core
 import * as fs from 'node:fs';
 import * as C from './constants.js';
 import type { ElfLink } from './link.js';
-import { VersionMatcher, parseDynamicList, parseVersionScript } from './version-script.js';
+import {
+  DynamicList,
+  VersionMatcher,
+  parseDynamicList,
+  parseSymbolPattern,
+  parseVersionScript,
+  type SymbolPattern,
+  type VersionScript,
+} from './version-script.js';
 
 /**
  * Who binds where, decided once after symbol resolution and before relocations are scanned
@@ -28,11 +36,20 @@ export function computeBindings(link: ElfLink): void {
   if (!link.isDynamic) return;
   const shared = cfg.outputKind === 'shared';
 
-  // References from shared libraries: an executable exports what they need from it.
+  // Shared libraries that reference a symbol, or define one the output also defines: an
+  // executable exports it, so the library binds to the executable's definition (that is how a
+  // program interposes `malloc`, and how a library finds a callback it expects the program to
+  // provide).
   for (const f of link.sharedFiles) {
     for (const name of f.lib.undefined.names) {
       const id = syms.lookup(name);
       if (id >= 0) syms.flags[id] = syms.flags[id]! | SymFlag.RefByDso;
+    }
+    for (let i = 0; i < f.lib.defined.count; i++) {
+      if (f.definedIds[i] !== -1) continue; // the library's own definition won
+      const id = syms.lookup(f.lib.defined.names[i]!);
+      if (id >= 0 && syms.state[id] === SymState.Defined)
+        syms.flags[id] = syms.flags[id]! | SymFlag.RefByDso;
     }
   }
 
@@ -43,7 +60,9 @@ export function computeBindings(link: ElfLink): void {
     let f = syms.flags[id]!;
     const st = syms.state[id]!;
     const vis = syms.visibility[id]!;
-    if (st === SymState.Defined && versions !== null && (f & SymFlag.Synthetic) === 0) {
+    const versioned = st === SymState.Defined && syms.names[id]!.includes('@');
+    if (versioned) versionFromName(link, id, versions);
+    else if (st === SymState.Defined && versions !== null && (f & SymFlag.Synthetic) === 0) {
       const m = versions.match(syms.names[id]!);
       if (m !== null) {
         if (m.local) f |= SymFlag.VersionLocal;
@@ -76,6 +95,28 @@ export function computeBindings(link: ElfLink): void {
   }
 }
 
+/**
+ * A definition named `foo@V1` (from `.symver foo_v1, foo@V1`) is exported as `foo` in version
+ * V1, hidden (not the default for new links); `foo@@V2` is the default version. The versions
+ * must be defined by a version script, as GNU ld and lld require.
+ */
+function versionFromName(link: ElfLink, id: SymId, versions: VersionMatcher | null): void {
+  const name = link.ctx.syms.names[id]!;
+  const at = name.indexOf('@');
+  const isDefault = name[at + 1] === '@';
+  const base = name.slice(0, at);
+  const vname = name.slice(at + (isDefault ? 2 : 1));
+  const index = versions?.versionIndex(vname);
+  if (index === undefined) {
+    link.ctx.diag.error(
+      `symbol ${name} has undefined version ${vname}\n>>> defined in ${link.ctx.files[link.ctx.syms.file[id]!]?.displayName ?? '<internal>'}`,
+    );
+    return;
+  }
+  link.dynName.set(id, base);
+  link.symVersion.set(id, isDefault ? index : index | C.VERSYM_HIDDEN);
+}
+
 function isPreemptibleExport(link: ElfLink, id: SymId, f: number): boolean {
   const dyn = link.ctx.config.dynamic;
   if (dyn.bsymbolic === 'all') return false;
@@ -98,29 +139,22 @@ function readText(path: string, what: string): string {
 function loadVersionScripts(link: ElfLink): VersionMatcher | null {
   const files = link.ctx.config.dynamic.versionScripts;
   if (files.length === 0) return null;
-  // Several scripts act as one: their text is concatenated, as GNU ld does.
-  const text = files.map((f) => readText(f, '--version-script')).join('\n');
-  const script = parseVersionScript(text, files.join(','));
-  link.versionScript = script;
-  return new VersionMatcher(script);
+  // Several scripts act as one, each keeping its own file:line for messages.
+  let script: VersionScript | undefined;
+  for (const f of files) script = parseVersionScript(readText(f, '--version-script'), f, script);
+  link.versionScript = script!;
+  return new VersionMatcher(script!);
 }
 
 function loadDynamicLists(link: ElfLink): ((name: string) => boolean) | null {
   const dyn = link.ctx.config.dynamic;
-  const lists = dyn.dynamicLists.map((f) => parseDynamicList(readText(f, '--dynamic-list'), f));
-  const patterns = dyn.exportDynamicSymbols.map(globToRegExp);
-  if (lists.length === 0 && patterns.length === 0) return null;
-  return (name) => lists.some((l) => l.matches(name)) || patterns.some((p) => p.test(name));
-}
-
-function globToRegExp(glob: string): RegExp {
-  let re = '^';
-  for (const c of glob) {
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else re += c.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
-  }
-  return new RegExp(re + '$');
+  const patterns: SymbolPattern[] = [];
+  for (const f of dyn.dynamicLists)
+    patterns.push(...parseDynamicList(readText(f, '--dynamic-list'), f).patterns);
+  for (const p of dyn.exportDynamicSymbols) patterns.push(parseSymbolPattern(p));
+  if (patterns.length === 0) return null;
+  const list = new DynamicList(patterns);
+  return (name) => list.matches(name);
 }
 
 /** Whether references to `id` must go through the GOT/PLT (another module may define it). */

@@ -5,6 +5,7 @@ export const ELFCLASS64 = 2;
 export const ELFDATA2LSB = 1;
 export const EV_CURRENT = 1;
 export const ELFOSABI_NONE = 0;
+export const ELFOSABI_GNU = 3;
 
 export const ET_REL = 1;
 export const ET_EXEC = 2;

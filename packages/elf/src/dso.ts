@@ -52,19 +52,7 @@ export function addSharedLibrary(
   link.sharedFiles.push(file);
   const syms = ctx.syms;
   const d = lib.defined;
-  for (let i = 0; i < d.count; i++) {
-    const versym = d.versym[i]!;
-    const hidden = (versym & C.VERSYM_HIDDEN) !== 0;
-    const ver = versym & ~C.VERSYM_HIDDEN;
-    let id: SymId;
-    if (hidden) {
-      const vname = file.versionName(ver);
-      if (vname === '') continue;
-      id = syms.lookup(`${d.names[i]!}@${vname}`);
-      if (id < 0) continue;
-    } else {
-      id = syms.intern(d.names[i]!);
-    }
+  const define = (id: SymId, i: number, ver: number) => {
     // The first library on the command line that defines a name wins (defineShared keeps it).
     defineShared(ctx, id, file.id, d.values[i]!, d.sizes[i]!, d.types[i]!, d.weak[i] === 1);
     if (syms.state[id] === SymState.Shared && syms.file[id] === file.id) {
@@ -72,6 +60,19 @@ export function addSharedLibrary(
       syms.fileSymIdx[id] = i;
       file.definedIds[i] = id;
     }
+  };
+  for (let i = 0; i < d.count; i++) {
+    const versym = d.versym[i]!;
+    const hidden = (versym & C.VERSYM_HIDDEN) !== 0;
+    const ver = versym & ~C.VERSYM_HIDDEN;
+    const vname = file.versionName(ver);
+    const name = d.names[i]!;
+    // An explicit reference to this version (`foo@V1`, written by `.symver` in an object).
+    if (vname !== '') {
+      const exact = syms.lookup(`${name}@${vname}`);
+      if (exact >= 0) define(exact, i, ver);
+    }
+    if (!hidden) define(syms.intern(name), i, ver);
   }
   return file;
 }

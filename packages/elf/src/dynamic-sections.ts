@@ -124,10 +124,17 @@ export function buildDynamicTables(link: ElfLink): void {
   const nDef = exports.length;
   const buckets = Math.max(1, Math.floor(nDef / 8) + 1);
   const hashes = new Map<SymId, number>();
-  for (const id of exports) hashes.set(id, gnuHash(syms.names[id]!));
+  const dynName = (id: SymId) => link.dynName.get(id) ?? syms.names[id]!;
+  for (const id of exports) hashes.set(id, gnuHash(dynName(id)));
   exports.sort((a, b) => (hashes.get(a)! % buckets) - (hashes.get(b)! % buckets) || a - b);
   const symbols = [...imports, ...exports];
   symbols.forEach((id, i) => link.dynsymIdx.set(id, i + 1));
+  // A reference that named its version (`foo@V1`) imports `foo`; .gnu.version carries the V1.
+  for (const id of imports) {
+    const name = syms.names[id]!;
+    const at = name.indexOf('@');
+    if (at > 0) link.dynName.set(id, name.slice(0, at));
+  }
   const count = symbols.length + 1;
   let bloom = 1;
   while (bloom * (link.arch.is64 ? 64 : 32) < nDef * 12) bloom *= 2;
@@ -165,7 +172,7 @@ export function buildDynamicTables(link: ElfLink): void {
   for (const n of needed) if (n.file !== null) byFile.set(n.file, n);
   for (let i = 0; i < symbols.length; i++) {
     const id = symbols[i]!;
-    dynstr.add(syms.names[id]!);
+    dynstr.add(dynName(id));
     let v = C.VER_NDX_GLOBAL;
     if (syms.state[id] === SymState.Shared && (syms.flags[id]! & SymFlag.NeedsCopy) === 0) {
       const file = ctx.files[syms.file[id]!] as SharedFile;
@@ -251,7 +258,7 @@ export function createDynamicSections(link: ElfLink): DynamicSections {
   const dynsym = synth('.dynsym', C.SHT_DYNSYM, A, ptr);
   dynsym.entsize = symEnt;
   dynsym.size = (t.symbols.length + 1) * symEnt;
-  dynsym.info = t.firstDefined;
+  dynsym.info = 1; // only the null symbol is local
   dynsym.writer = (o, buf) => writeDynsym(link, o, buf);
 
   const dynstr = synth('.dynstr', C.SHT_STRTAB, A, 1);
@@ -465,7 +472,7 @@ function writeDynsym(link: ElfLink, o: OutputSection, buf: Uint8Array): void {
     const off = o.fileOffset + (i + 1) * ent;
     const f = syms.flags[id]!;
     const st = syms.state[id]!;
-    const name = t.dynstr.add(syms.names[id]!);
+    const name = t.dynstr.add(link.dynName.get(id) ?? syms.names[id]!);
     let type = syms.type[id]!;
     let shndx = C.SHN_UNDEF;
     let value = 0;
@@ -478,6 +485,8 @@ function writeDynsym(link: ElfLink, o: OutputSection, buf: Uint8Array): void {
       bind = (f & SymFlag.Weak) !== 0 ? C.STB_WEAK : C.STB_GLOBAL;
     } else if (st === SymState.Shared || st === SymState.Undefined || st === SymState.Lazy) {
       if (f & SymFlag.CanonicalPlt) value = pltEntryAddr(link, id);
+      // Whether another module's function is an IFUNC is its own business (GNU ld does this).
+      if (type === C.STT_GNU_IFUNC) type = C.STT_FUNC;
       if (weakRef || (st !== SymState.Shared && (f & SymFlag.Weak) !== 0)) bind = C.STB_WEAK;
       size = 0;
     } else {
@@ -532,7 +541,7 @@ function writeGnuHash(link: ElfLink, o: OutputSection, buf: Uint8Array): void {
   w32(buf, off + 12, shift);
   off += 16;
   const bloomOff = off;
-  const hashes = defs.map((id) => gnuHash(syms.names[id]!));
+  const hashes = defs.map((id) => gnuHash(link.dynName.get(id) ?? syms.names[id]!));
   // Bloom filter words as 32-bit halves so no 64-bit integer arithmetic is needed.
   const setBit = (word: number, bit: number) => {
     const p = bloomOff + word * ptr + (bit >= 32 ? 4 : 0);
@@ -570,7 +579,8 @@ function writeSysvHash(link: ElfLink, o: OutputSection, buf: Uint8Array): void {
   const buckets = off + 8;
   const chains = buckets + nb * 4;
   for (let i = 1; i < n; i++) {
-    const h = sysvHash(syms.names[t.symbols[i - 1]!]!) % nb;
+    const id = t.symbols[i - 1]!;
+    const h = sysvHash(link.dynName.get(id) ?? syms.names[id]!) % nb;
     // Prepend: chain[i] = old head, head = i.
     w32(buf, chains + i * 4, readU32(buf, buckets + h * 4));
     w32(buf, buckets + h * 4, i);

@@ -263,8 +263,10 @@ export function layout(link: ElfLink): void {
     memsz: 0,
   });
   if (relroSeg) {
-    // Rounded up to the page: the rest of the last page belongs to no other segment.
+    // Rounded up to the page, and its PT_LOAD with it (the padding is zero-filled memory): the
+    // loader protects whole pages, so the last page must hold nothing written after relocation.
     const r = relroSeg as ElfSegment;
+    r.memsz = alignTo(r.vaddr + r.memsz, page) - r.vaddr;
     segs.push({
       type: C.PT_GNU_RELRO,
       flags: C.PF_R,

@@ -88,6 +88,8 @@ export class ElfLink {
   readonly extraNeeded: string[] = [];
   /** Version index each exported symbol gets from the version script. */
   readonly symVersion = new Map<SymId, number>();
+  /** .dynsym name where it differs from the symbol's (`foo` for a definition of `foo@@V2`). */
+  readonly dynName = new Map<SymId, string>();
   versionScript: VersionScript | null = null;
   /** Dynamic relocations counted by the scan and by slot allocation (sizes .rela.dyn). */
   relDynCount = 0;

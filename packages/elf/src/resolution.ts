@@ -15,7 +15,8 @@ export function resolveSymbols(link: ElfLink): void {
   const ctx = link.ctx;
   const roots = [...ctx.config.undefinedSymbols];
   const entry = ctx.config.entry ?? '_start';
-  roots.push(entry);
+  // A shared object has no entry point unless one is asked for.
+  if (ctx.config.outputKind !== 'shared' || ctx.config.entry !== null) roots.push(entry);
   for (const name of roots) {
     const id = ctx.syms.intern(name);
     ctx.syms.flags[id] = ctx.syms.flags[id]! | SymFlag.Root;

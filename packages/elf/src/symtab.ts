@@ -108,7 +108,7 @@ export class SymtabBuilder {
         }
       }
       if (type === C.STT_TLS && defined) value -= link.tlsStart;
-      if (!defined) type = syms.type[id]!;
+      if (!defined) type = syms.type[id] === C.STT_GNU_IFUNC ? C.STT_FUNC : syms.type[id]!;
       const info = (bind << 4) | (type & 0xf);
       const other = syms.visibility[id]!;
       w32(buf, o, this.nameOffs[k]!);

@@ -1,4 +1,4 @@
-import { OutputSection, w16, w32, w64, type Chunk } from '@link/core';
+import { OutputSection, SymState, w16, w32, w64, type Chunk } from '@link/core';
 import * as C from './constants.js';
 import { ehFrameHdrSize } from './eh-frame.js';
 import {
@@ -217,7 +217,8 @@ function writeEhdr(link: ElfLink, buf: Uint8Array, self: HeaderChunk): void {
   buf[o + 4] = is64 ? C.ELFCLASS64 : C.ELFCLASS32;
   buf[o + 5] = C.ELFDATA2LSB;
   buf[o + 6] = C.EV_CURRENT;
-  buf[o + 7] = C.ELFOSABI_NONE;
+  // STT_GNU_IFUNC and STB_GNU_UNIQUE are GNU extensions: an output with them says so (GNU ld).
+  buf[o + 7] = usesGnuExtensions(link) ? C.ELFOSABI_GNU : C.ELFOSABI_NONE;
   const type =
     link.ctx.config.outputKind === 'shared' || link.ctx.target.isPIE ? C.ET_DYN : C.ET_EXEC;
   w16(buf, o + 16, type);
@@ -315,4 +316,12 @@ function writeShdrs(link: ElfLink, buf: Uint8Array, self: HeaderChunk): void {
     o += ent;
   }
   buf.set(link.shstrBytes, shstr.fileOffset);
+}
+
+function usesGnuExtensions(link: ElfLink): boolean {
+  if (link.ipltSyms.length > 0) return true;
+  const syms = link.ctx.syms;
+  return (link.dynTables?.symbols ?? []).some(
+    (id) => syms.type[id] === C.STT_GNU_IFUNC && syms.state[id] === SymState.Defined,
+  );
 }
