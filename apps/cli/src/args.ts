@@ -27,10 +27,11 @@ export const IGNORED: Record<string, string> = {
   '-x': 'local symbols are kept; stripping them is only cosmetic',
   '-relax': 'relaxations are always on where legal',
   '-no-relax': 'ignored: relaxations are always legal ones',
-  '-eh-frame-hdr': '.eh_frame_hdr is always created for executables (as mold does)',
   '-warn-common': 'common symbols merge silently',
   '-sort-common': 'commons are laid out in symbol order already',
   '-fatal-warnings-off': '',
+  '-compress-debug-sections':
+    'debug sections are written uncompressed (valid output, only larger); Go passes =zlib',
 };
 
 /** Options that take a value, by canonical single-dash name. */
@@ -69,6 +70,7 @@ const WITH_VALUE = new Set([
   '-version-script',
   '-dynamic-list',
   '-export-dynamic-symbol',
+  '-compress-debug-sections',
   '-O',
 ]);
 
@@ -246,6 +248,13 @@ export function parseArgs(rawArgv: string[]): ParsedArgs {
         else throw new LinkError(`unknown --build-id style: ${v}`);
         break;
       }
+      case '-eh-frame-hdr':
+        // Executables always get one (as with mold); shared objects when asked, as gcc does.
+        cfg.ehFrameHdr = true;
+        break;
+      case '-no-eh-frame-hdr':
+        cfg.ehFrameHdr = false;
+        break;
       case '-gc-sections':
         cfg.gcSections = true;
         break;
@@ -487,5 +496,7 @@ const KNOWN_FLAGS = new Set([
   '-no-allow-shlib-undefined',
   '-no-undefined',
   '-push-state',
+  '-eh-frame-hdr',
+  '-no-eh-frame-hdr',
   '-pop-state',
 ]);

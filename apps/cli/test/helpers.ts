@@ -105,6 +105,8 @@ export interface RunResult {
 export interface RunOptions {
   cwd?: string;
   timeoutMs?: number;
+  /** Extra environment variables. */
+  env?: Record<string, string>;
 }
 
 export function runCommand(argv: readonly string[], options: RunOptions = {}): RunResult {
@@ -114,7 +116,7 @@ export function runCommand(argv: readonly string[], options: RunOptions = {}): R
   const result = spawnSync('timeout', ['--kill-after=5', seconds, ...argv], {
     cwd: options.cwd ?? ensureCacheDir(),
     encoding: 'utf8',
-    env: { ...process.env, LC_ALL: 'C' },
+    env: { ...process.env, ...options.env, LC_ALL: 'C' },
     maxBuffer: 256 << 20,
     stdio: ['ignore', 'pipe', 'pipe'],
     // Backstop in case `timeout` itself misbehaves.

@@ -1,0 +1,106 @@
+// Go's external linking with tslink as the host linker: `go build -ldflags='-linkmode=external
+// -extldflags=-B<libexec>'` makes Go's linker write its objects and hand the final link to gcc,
+// which runs tslink. A pure Go program, a cgo program with calls in both directions, a PIE and a
+// c-shared library loaded by a C host must all build and run.
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import {
+  cacheDir,
+  describeResult,
+  elflint,
+  fixturesDir,
+  libexecDir,
+  linkerPath,
+  makeScratchDir,
+  removeScratchDirs,
+  requireBaseTools,
+  requireTool,
+  runChecked,
+  runProgram,
+} from './helpers.js';
+
+afterAll(removeScratchDirs);
+
+const GO_TIMEOUT_MS = 240_000;
+
+/** `go build` of a fixture package (GOPATH mode: the fixtures have no go.mod), linked by tslink. */
+function goBuild(pkg: string, out: string, extra: string[] = []): void {
+  requireTool('go', 'golang-go');
+  linkerPath();
+  runChecked(
+    [
+      'go',
+      'build',
+      ...extra,
+      `-ldflags=-linkmode=external -extldflags=-B${libexecDir()}`,
+      '-o',
+      out,
+      '.',
+    ],
+    {
+      cwd: join(fixturesDir, 'go', pkg),
+      timeoutMs: GO_TIMEOUT_MS,
+      env: {
+        GO111MODULE: 'off',
+        GOCACHE: join(cacheDir, 'go-build'),
+        GOPATH: join(cacheDir, 'gopath'),
+        GOFLAGS: '',
+        CGO_ENABLED: '1',
+      },
+    },
+  );
+}
+
+function runOk(exe: string): string {
+  const r = runProgram(exe);
+  expect({ status: r.status, signal: r.signal }, describeResult(r)).toEqual({
+    status: 0,
+    signal: null,
+  });
+  return r.stdout;
+}
+
+const PURE = '[0 1 4 9 16 25 36 49] brown,dog,fox,jumps,lazy,over,quick,the,the\n';
+
+describe('Go with -linkmode=external through tslink', { timeout: GO_TIMEOUT_MS * 2 }, () => {
+  requireBaseTools();
+
+  it('a pure Go program', () => {
+    const exe = join(makeScratchDir('go-pure'), 'pure');
+    goBuild('pure', exe);
+    expect(runOk(exe)).toBe(PURE);
+  });
+
+  it('a pure Go program, -buildmode=pie', () => {
+    const exe = join(makeScratchDir('go-pie'), 'pie');
+    goBuild('pure', exe, ['-buildmode=pie']);
+    expect(runOk(exe)).toBe(PURE);
+    expect(runChecked(['readelf', '-h', exe]).stdout).toMatch(/Type:\s+DYN/);
+  });
+
+  it('a cgo program: Go calls C, C calls back into Go', () => {
+    const exe = join(makeScratchDir('go-cgo'), 'cgo');
+    goBuild('cgo', exe);
+    expect(runOk(exe)).toBe('C says: hello from Go\ncAdd: 205\n');
+  });
+
+  it('-buildmode=c-shared, loaded by a C program', () => {
+    const dir = makeScratchDir('go-cshared');
+    const so = join(dir, 'libgosq.so');
+    goBuild('cshared', so, ['-buildmode=c-shared']);
+    // The C host is linked by GNU ld, so this checks tslink's shared object on its own.
+    const host = join(dir, 'host');
+    runChecked([
+      'gcc',
+      `-I${dir}`,
+      join(fixturesDir, 'go', 'chost', 'host.c'),
+      `-L${dir}`,
+      '-lgosq',
+      `-Wl,-rpath,${dir}`,
+      '-o',
+      host,
+    ]);
+    expect(runOk(host)).toBe('hello from a Go c-shared library\nGoSquare(7)=49\n');
+  });
+});
