@@ -202,7 +202,14 @@ export function parseArgs(rawArgv: string[]): ParsedArgs {
         break;
       case '-z': {
         const z = take();
+        if (!KNOWN_Z.has(z) && !/^(max|common)-page-size=/.test(z))
+          throw new LinkError(`unknown -z value: ${z}`);
         cfg.zFlags.add(z);
+        // The later of a pair wins: -z lazy -z now is now.
+        for (const [a, b] of Z_OPPOSITES) {
+          if (z === a) cfg.zFlags.delete(b);
+          if (z === b) cfg.zFlags.delete(a);
+        }
         if (z === 'defs') cfg.dynamic.noUndefined = true;
         if (z === 'undefs') cfg.dynamic.noUndefined = false;
         break;
@@ -440,6 +447,45 @@ export function parseArgs(rawArgv: string[]): ParsedArgs {
   }
   return res;
 }
+
+/**
+ * `-z` keywords tslink understands. Those without an effect here say why: separate-code is what
+ * tslink's layout always does (code in its own PT_LOAD); ibt/shstk properties are never claimed.
+ */
+const KNOWN_Z = new Set([
+  'now',
+  'lazy',
+  'relro',
+  'norelro',
+  'defs',
+  'undefs',
+  'text',
+  'notext',
+  'textoff',
+  'execstack',
+  'noexecstack',
+  'nocopyreloc',
+  'copyreloc',
+  'separate-code',
+  'noseparate-code',
+  'origin',
+  'nodelete',
+  'nodlopen',
+  'combreloc',
+  'nocombreloc',
+  'noexecheap',
+  'dynamic-undefined-weak',
+  'nodynamic-undefined-weak',
+]);
+const Z_OPPOSITES: [string, string][] = [
+  ['now', 'lazy'],
+  ['relro', 'norelro'],
+  ['defs', 'undefs'],
+  ['text', 'notext'],
+  ['execstack', 'noexecstack'],
+  ['nocopyreloc', 'copyreloc'],
+  ['separate-code', 'noseparate-code'],
+];
 
 /** Flags without values, by canonical name (used to tell `-static` from `-s tatic`). */
 const KNOWN_FLAGS = new Set([

@@ -175,3 +175,7 @@ export const DF_1_NOW = 0x1;
 export const DF_1_PIE = 0x8000000;
 export const ELF_VERNEED_SIZE = 16;
 export const ELF_VERNAUX_SIZE = 16;
+export const DF_ORIGIN = 0x1;
+export const DF_1_NODELETE = 0x8;
+export const DF_1_ORIGIN = 0x80;
+export const DF_1_NOOPEN = 0x40;

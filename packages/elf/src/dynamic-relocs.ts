@@ -116,7 +116,8 @@ export function scanRelAction(
       link.relDynCount++;
       return;
     case RelAction.Copy:
-      if (syms.state[sym] !== SymState.Shared) {
+      // -z nocopyreloc: the code must be rebuilt position-independent instead.
+      if (syms.state[sym] !== SymState.Shared || link.ctx.config.zFlags.has('nocopyreloc')) {
         reportPicError(link, sec, off, type, sym);
         return;
       }
@@ -164,7 +165,8 @@ function checkWritable(
   sym: SymId,
 ): boolean {
   if ((sec.flags & C.SHF_WRITE) !== 0) return true;
-  if (link.ctx.config.zFlags.has('notext')) {
+  const z = link.ctx.config.zFlags;
+  if (z.has('notext') || z.has('textoff')) {
     link.textRel = true;
     return true;
   }

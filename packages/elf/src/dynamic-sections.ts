@@ -451,10 +451,16 @@ function dynamicEntries(link: ElfLink, s: DynamicSections): [number, () => numbe
   if (link.staticTls) flags |= C.DF_STATIC_TLS;
   if (cfg.dynamic.bsymbolic === 'all' && cfg.outputKind === 'shared') flags |= C.DF_SYMBOLIC;
   if (link.textRel) e.push([C.DT_TEXTREL, k(0)]);
-  if (flags !== 0) e.push([C.DT_FLAGS, k(flags)]);
   let flags1 = 0;
   if (now) flags1 |= C.DF_1_NOW;
   if (ctx.target.isPIE) flags1 |= C.DF_1_PIE;
+  if (cfg.zFlags.has('nodelete')) flags1 |= C.DF_1_NODELETE;
+  if (cfg.zFlags.has('nodlopen')) flags1 |= C.DF_1_NOOPEN;
+  if (cfg.zFlags.has('origin')) {
+    flags1 |= C.DF_1_ORIGIN;
+    flags |= C.DF_ORIGIN;
+  }
+  if (flags !== 0) e.push([C.DT_FLAGS, k(flags)]);
   if (flags1 !== 0) e.push([C.DT_FLAGS_1, k(flags1)]);
   e.push([C.DT_NULL, k(0)]);
   return e;

@@ -75,9 +75,13 @@ export function checkUndefined(link: ElfLink): void {
     if (!l) bySym.set(r.sym, (l = []));
     l.push({ sec: r.sec, offset: r.offset });
   }
+  // A shared object may leave symbols to the modules it is loaded with, unless -z defs; only a
+  // non-default visibility reference must be satisfied inside it.
+  const allowUndefined = ctx.config.outputKind === 'shared' && !ctx.config.dynamic.noUndefined;
   for (const [sym, refs] of bySym) {
     if (ctx.syms.state[sym] !== SymState.Undefined && ctx.syms.state[sym] !== SymState.Lazy)
       continue;
+    if (allowUndefined && ctx.syms.visibility[sym] === 0) continue;
     const lines = [`undefined symbol: ${ctx.symName(sym)}`];
     for (const r of refs.slice(0, 3))
       lines.push(`>>> referenced by ${refLocation(link, r.sec, r.offset)}`);
