@@ -268,7 +268,7 @@ function applyRelocs(
       case R.R_X86_64_NONE:
         continue;
       case R.R_X86_64_64:
-        w64(buf, loc, alloc ? applyAbsWord(link, P, sym, S, A) : S + A);
+        w64(buf, loc, alloc ? applyAbsWord(link, sec, P, sym, S, A) : S + A);
         continue;
       case R.R_X86_64_PC64:
         if (f & SymFlag.NeedsPlt && !(f & SymFlag.NeedsIplt)) S = pltEntryAddr(link, sym);

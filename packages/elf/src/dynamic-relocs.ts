@@ -47,6 +47,8 @@ function row(link: ElfLink): 0 | 1 | 2 {
 function column(link: ElfLink, sym: SymId): 0 | 1 | 2 | 3 {
   const syms = link.ctx.syms;
   const f = syms.flags[sym]!;
+  // Copied data lives in this executable now: its address is a link-time constant here.
+  if (f & SymFlag.NeedsCopy) return 1;
   if (f & SymFlag.Preemptible) {
     // In a shared object a preemptible symbol is always reached symbolically; code vs data
     // matters only for executables, which copy data and make code canonical.
@@ -83,12 +85,17 @@ export const enum RelClass {
 }
 const TABLES = [ABS_WORD, ABS_NARROW, PC_REL];
 
-/** The action for a relocation of class `cls` against `sym` (static links: always None). */
-export function relAction(link: ElfLink, cls: RelClass, sym: SymId): RelAction {
+/**
+ * The action for a relocation of class `cls` against `sym` in a section that is `writable` or
+ * not (static links: always None). As lld does, a word-sized field in writable data simply gets
+ * a symbolic dynamic relocation even in a position-dependent executable: copies and canonical
+ * PLT entries are only for fields the loader cannot write (code, read-only data).
+ */
+export function relAction(link: ElfLink, cls: RelClass, sym: SymId, writable: boolean): RelAction {
   if (!link.isDynamic) return RelAction.None;
-  const a = TABLES[cls]![row(link)]![column(link, sym)]!;
-  // Shared objects cannot copy or make canonical PLTs: those are executable-only tricks.
-  return a;
+  const col = column(link, sym);
+  if (cls === RelClass.AbsWord && writable && col >= 2) return RelAction.DynRel;
+  return TABLES[cls]![row(link)]![col]!;
 }
 
 /**
@@ -103,7 +110,7 @@ export function scanRelAction(
   cls: RelClass,
   sym: SymId,
 ): void {
-  const a = relAction(link, cls, sym);
+  const a = relAction(link, cls, sym, (sec.flags & C.SHF_WRITE) !== 0);
   if (a === RelAction.None) return;
   const syms = link.ctx.syms;
   switch (a) {
@@ -114,6 +121,10 @@ export function scanRelAction(
     case RelAction.DynRel:
       if (!checkWritable(link, sec, off, type, sym)) return;
       link.relDynCount++;
+      // If a later relocation copies this symbol into the executable, this one will need no
+      // dynamic relocation after all (position-dependent) or a RELATIVE one (PIE): remember it.
+      if (a === RelAction.DynRel && !link.ctx.target.isShared)
+        link.dynRelsBySym.set(sym, (link.dynRelsBySym.get(sym) ?? 0) + 1);
       return;
     case RelAction.Copy:
       // -z nocopyreloc: the code must be rebuilt position-independent instead.
@@ -185,8 +196,15 @@ function checkWritable(
  * Apply-time half for word-sized absolute relocations: emits the dynamic relocation the scan
  * counted and returns the value to store in the field (RELA ignores it; REL uses it as addend).
  */
-export function applyAbsWord(link: ElfLink, P: number, sym: SymId, S: number, A: number): number {
-  switch (relAction(link, RelClass.AbsWord, sym)) {
+export function applyAbsWord(
+  link: ElfLink,
+  sec: InputSection,
+  P: number,
+  sym: SymId,
+  S: number,
+  A: number,
+): number {
+  switch (relAction(link, RelClass.AbsWord, sym, (sec.flags & C.SHF_WRITE) !== 0)) {
     case RelAction.BaseRel:
       link.relDyn.add(P, link.arch.dynRel.RELATIVE, -1, S + A);
       return S + A;

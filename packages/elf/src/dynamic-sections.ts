@@ -430,10 +430,12 @@ function dynamicEntries(link: ElfLink, s: DynamicSections): [number, () => numbe
     e.push([rela ? C.DT_RELA : C.DT_REL, () => s.relaDyn.addr]);
     e.push([rela ? C.DT_RELASZ : C.DT_RELSZ, () => s.relaDyn.size]);
     e.push([rela ? C.DT_RELAENT : C.DT_RELENT, k(s.relaDyn.entsize)]);
-    e.push([
-      rela ? C.DT_RELACOUNT : C.DT_RELCOUNT,
-      () => link.relDyn.countOf(link.arch.dynRel.RELATIVE),
-    ]);
+    // Only position-independent output has RELATIVE relocations (GNU ld omits a zero count).
+    if (ctx.target.isPIC)
+      e.push([
+        rela ? C.DT_RELACOUNT : C.DT_RELCOUNT,
+        () => link.relDyn.countOf(link.arch.dynRel.RELATIVE),
+      ]);
   }
   if (s.versym) e.push([C.DT_VERSYM, () => s.versym!.addr]);
   if (s.verdef) {

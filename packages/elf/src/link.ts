@@ -93,6 +93,8 @@ export class ElfLink {
   versionScript: VersionScript | null = null;
   /** Dynamic relocations counted by the scan and by slot allocation (sizes .rela.dyn). */
   relDynCount = 0;
+  /** Symbolic dynamic relocations counted per imported symbol of an executable (see scan). */
+  readonly dynRelsBySym = new Map<SymId, number>();
   readonly relDyn = new DynRelocs();
   readonly dynsymIdx = new Map<SymId, number>();
   dynTables: DynamicTables | null = null;

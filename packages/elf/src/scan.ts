@@ -88,6 +88,10 @@ export function allocateSlots(link: ElfLink): void {
     addGot(link, link.nullSym, GotKind.TlsLd, 2);
   }
   if (link.isDynamic) link.relDynCount += countGotRelocs(link) + link.copySyms.length;
+  // Relocations counted as symbolic before their symbol turned out to be copied: in a
+  // position-dependent executable they now resolve at link time.
+  if (!link.ctx.target.isPIC)
+    for (const id of link.copySyms) link.relDynCount -= link.dynRelsBySym.get(id) ?? 0;
 }
 
 /** Whether a GOT address slot of `id` needs a RELATIVE relocation (PIC, a real address). */
