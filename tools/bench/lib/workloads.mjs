@@ -3,9 +3,18 @@
 // run directly with that argv and the driver's own cost is never measured.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { generateSyntheticWorkload, GENERATOR_VERSION } from './synthetic.mjs';
 import { runChecked, runSync, runAsync, mapWithConcurrency, firstLines } from './proc.mjs';
 
@@ -14,6 +23,43 @@ const COMPILE_FLAGS = ['-O2'];
 
 const SQLITE_ARCHIVE = '/usr/lib/x86_64-linux-gnu/libsqlite3.a';
 const SQLITE_HEADER = '/usr/include/sqlite3.h';
+
+/** Sources that live as files rather than inline: tools/bench/workloads/. */
+const WORKLOAD_SOURCE_DIR = join(dirname(fileURLToPath(import.meta.url)), '../workloads');
+
+/**
+ * `llvm-dynamic` links against Debian's llvm-14-dev. The components pull in the IR core,
+ * bitcode reader/writer, the new pass manager's full O2 pipeline (`passes`), the
+ * interpreter, MCJIT and the X86 back end (`native`): 51 archives, ~46 MiB of output.
+ */
+const LLVM_CONFIG = 'llvm-config-14';
+const LLVM_COMPONENTS = [
+  'core',
+  'analysis',
+  'bitreader',
+  'bitwriter',
+  'passes',
+  'executionengine',
+  'interpreter',
+  'mcjit',
+  'native',
+];
+/**
+ * libLLVMInterpreter calls libffi (Debian builds LLVM with FFI), but Debian's
+ * `llvm-config-14 --system-libs` does not list it; without -lffi the link fails with
+ * undefined ffi_call/ffi_type_*.
+ */
+const LLVM_EXTRA_SYSTEM_LIBS = ['-lffi'];
+/** Debian -dev package that provides each system library the LLVM link names. */
+const SYSTEM_LIB_PACKAGES = {
+  z: 'zlib1g-dev',
+  tinfo: 'libncurses-dev',
+  xml2: 'libxml2-dev',
+  z3: 'libz3-dev',
+  ffi: 'libffi-dev',
+  zstd: 'libzstd-dev',
+  edit: 'libedit-dev',
+};
 
 /** Output path the captured command links to; each linker gets `out/<linker id>` instead. */
 const REFERENCE_OUTPUT = 'out/reference';
@@ -99,6 +145,11 @@ export const WORKLOADS = [
     description: 'N generated objects (some in an archive) + main, -static',
     prepare: prepareSynthetic,
   },
+  {
+    id: 'llvm-dynamic',
+    description: 'C++ driver + static LLVM 14 libraries, PIE against shared libstdc++/libc',
+    prepare: prepareLlvm,
+  },
 ];
 
 // `sqlite-debug` (driver built with -g + libsqlite3.a) is deliberately not a workload:
@@ -139,12 +190,12 @@ async function buildCached(dir, key, build) {
 }
 
 /**
- * Links once through gcc with a wrapper `ld` first in gcc's program path (-B), which
- * records its argv (NUL-separated, so arguments with spaces survive) and then execs the
- * system ld so the reference output really gets built. Returns the recorded argv and
- * where the output path sits in it.
+ * Links once through gcc (or `driver`, e.g. g++) with a wrapper `ld` first in its program
+ * path (-B), which records its argv (NUL-separated, so arguments with spaces survive) and
+ * then execs the system ld so the reference output really gets built. Returns the recorded
+ * argv and where the output path sits in it.
  */
-function captureLinkCommand(dir, gccArgs) {
+function captureLinkCommand(dir, gccArgs, driver = 'gcc') {
   const captureDir = join(dir, 'capture');
   const argvFile = join(captureDir, 'ld.argv');
   mkdirSync(captureDir, { recursive: true });
@@ -164,13 +215,13 @@ function captureLinkCommand(dir, gccArgs) {
   rmSync(argvFile, { force: true });
   rmSync(join(dir, REFERENCE_OUTPUT), { force: true });
 
-  runChecked('gcc', [`-B${captureDir}/`, ...gccArgs, '-o', REFERENCE_OUTPUT], {
+  runChecked(driver, [`-B${captureDir}/`, ...gccArgs, '-o', REFERENCE_OUTPUT], {
     cwd: dir,
     env: { ...process.env, TSLINK_BENCH_ARGV_FILE: argvFile },
   });
   if (!existsSync(argvFile)) {
     throw new Error(
-      `gcc did not run the capturing ld wrapper in ${captureDir} (is gcc configured with a fixed linker path?)`,
+      `${driver} did not run the capturing ld wrapper in ${captureDir} (is it configured with a fixed linker path?)`,
     );
   }
   const argv = readFileSync(argvFile, 'utf8').split('\0');
@@ -202,8 +253,8 @@ export function checkProgramOutput(programPath, expectedStdout, cwd) {
 }
 
 /** Captures the link, then proves the reference (system ld) output is correct. */
-function finishPreparation(dir, gccArgs, expectedStdout, inputSummary) {
-  const { argv, outputIndex } = captureLinkCommand(dir, gccArgs);
+function finishPreparation(dir, gccArgs, expectedStdout, inputSummary, driver = 'gcc') {
+  const { argv, outputIndex } = captureLinkCommand(dir, gccArgs, driver);
   const problem = checkProgramOutput(join(dir, REFERENCE_OUTPUT), expectedStdout, dir);
   if (problem) {
     // The system toolchain produced a bad program: the workload itself is broken here.
@@ -281,5 +332,89 @@ async function prepareSynthetic({ cacheRoot, compiler, objs, log }) {
     ['-static', ...workload.linkedObjects.map((base) => `obj/${base}.o`), 'libsynth.a'],
     workload.expectedStdout,
     `${workload.linkedObjects.length} objects + libsynth.a (${workload.archiveMembers.length} members, ${workload.unusedMembers.length} unreferenced) + libc.a`,
+  );
+}
+
+/** Splits llvm-config output (whitespace-separated; Debian's paths contain no spaces). */
+function llvmConfig(args) {
+  return runChecked(LLVM_CONFIG, args).stdout.trim().split(/\s+/).filter(Boolean);
+}
+
+/**
+ * Finds the system libraries of an LLVM link that the linker could not resolve: `-lNAME`
+ * (shared or static, as g++ would search) or an absolute path to a library file.
+ */
+function missingSystemLibraries(libs) {
+  const missing = [];
+  for (const lib of libs) {
+    if (isAbsolute(lib)) {
+      if (!existsSync(lib)) {
+        missing.push({ lib, name: basename(lib).replace(/^lib|\.so.*$|\.a$/g, '') });
+      }
+      continue;
+    }
+    if (!lib.startsWith('-l')) continue;
+    const name = lib.slice(2);
+    const found = [`lib${name}.so`, `lib${name}.a`].some((file) =>
+      isAbsolute(runChecked('g++', [`-print-file-name=${file}`]).stdout.trim()),
+    );
+    if (!found) missing.push({ lib, name });
+  }
+  return missing;
+}
+
+async function prepareLlvm({ cacheRoot, compiler }) {
+  if (!runSync('g++', ['--version']).ok) {
+    throw new WorkloadUnavailable('g++ is missing', 'apt-get install -y g++');
+  }
+  const version = runSync(LLVM_CONFIG, ['--version']);
+  if (!version.ok) {
+    throw new WorkloadUnavailable(`${LLVM_CONFIG} is missing`, 'apt-get install -y llvm-14-dev');
+  }
+  const archives = llvmConfig(['--link-static', '--libfiles', ...LLVM_COMPONENTS]);
+  const missingArchives = archives.filter((file) => !existsSync(file));
+  if (missingArchives.length > 0) {
+    throw new WorkloadUnavailable(
+      `static LLVM libraries are missing (${missingArchives.slice(0, 3).join(', ')}, ...)`,
+      'apt-get install -y llvm-14-dev',
+    );
+  }
+  const systemLibs = [...llvmConfig(['--link-static', '--system-libs']), ...LLVM_EXTRA_SYSTEM_LIBS];
+  const missingLibs = missingSystemLibraries(systemLibs);
+  if (missingLibs.length > 0) {
+    const packages = [
+      ...new Set(missingLibs.map(({ name }) => SYSTEM_LIB_PACKAGES[name] ?? `lib${name}-dev`)),
+    ];
+    throw new WorkloadUnavailable(
+      `libraries the LLVM link needs are missing: ${missingLibs.map(({ lib }) => lib).join(' ')}`,
+      `apt-get install -y ${packages.join(' ')}`,
+    );
+  }
+
+  const dir = join(cacheRoot, 'llvm-dynamic');
+  const source = readFileSync(join(WORKLOAD_SOURCE_DIR, 'llvm-dynamic.cpp'), 'utf8');
+  const expectedStdout = readFileSync(join(WORKLOAD_SOURCE_DIR, 'llvm-dynamic.stdout'), 'utf8');
+  const cxxflags = llvmConfig(['--cxxflags']);
+  const gxx = runChecked('g++', ['-dumpfullversion']).stdout.trim();
+  const key = sha256(compiler, gxx, COMPILE_FLAGS, version.stdout, cxxflags, source);
+  await buildCached(dir, key, () => {
+    writeFileSync(join(dir, 'driver.cpp'), source);
+    runChecked('g++', [...COMPILE_FLAGS, ...cxxflags, '-c', 'driver.cpp', '-o', 'driver.o'], {
+      cwd: dir,
+    });
+  });
+  const archiveMiB = archives.reduce((sum, file) => sum + statSync(file).size, 0) / 2 ** 20;
+  // g++'s defaults: PIE, shared libstdc++/libgcc_s/libc, --as-needed (Debian's specs).
+  return finishPreparation(
+    dir,
+    [
+      'driver.o',
+      ...llvmConfig(['--ldflags']),
+      ...llvmConfig(['--link-static', '--libs', ...LLVM_COMPONENTS]),
+      ...systemLibs,
+    ],
+    expectedStdout,
+    `1 C++ object + ${archives.length} static LLVM ${version.stdout.trim()} archives (${archiveMiB.toFixed(0)} MiB) + shared libstdc++/libc and ${systemLibs.join(' ')}`,
+    'g++',
   );
 }
