@@ -145,6 +145,7 @@ export function parseArgs(rawArgv: string[]): ParsedArgs {
   let asNeeded = false;
   let sawStaticFlag = false;
   const stateStack: { isStatic: boolean; wholeArchive: boolean; asNeeded: boolean }[] = [];
+  let noDynamicLinker = false;
   const errors: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -418,6 +419,10 @@ export function parseArgs(rawArgv: string[]): ParsedArgs {
       case '-no-undefined':
         cfg.dynamic.noUndefined = true;
         break;
+      case '-no-dynamic-linker':
+        // gcc -static-pie passes it; static PIE is refused below with a clear message.
+        noDynamicLinker = true;
+        break;
       case '-push-state':
         stateStack.push({ isStatic, wholeArchive, asNeeded });
         break;
@@ -441,8 +446,8 @@ export function parseArgs(rawArgv: string[]): ParsedArgs {
   }
   if (errors.length > 0 && res.action === 'link') throw new LinkError(errors);
   cfg.isStatic = sawStaticFlag && isStatic;
-  if (cfg.isStatic && cfg.buildMode === 'pie') {
-    // `-static-pie` arrives as `-static -pie`; static PIE comes with the dynamic issue.
+  if ((cfg.isStatic || noDynamicLinker) && cfg.buildMode === 'pie') {
+    // gcc -static-pie arrives as `-static -pie --no-dynamic-linker`.
     throw new LinkError('-static -pie (static PIE) is not supported yet');
   }
   return res;
@@ -542,6 +547,7 @@ const KNOWN_FLAGS = new Set([
   '-no-allow-shlib-undefined',
   '-no-undefined',
   '-push-state',
+  '-no-dynamic-linker',
   '-eh-frame-hdr',
   '-no-eh-frame-hdr',
   '-pop-state',

@@ -95,10 +95,12 @@ function scanRelocs(link: ElfLink, sec: InputSection): void {
   const syms = ctx.syms;
   const rel = sec.relocs!;
   const b = sec.contents;
-  for (let i = 0; i < rel.count; i++) {
-    const type = rel.type[i]!;
-    const sym = rel.sym[i]!;
-    const off = rel.offset[i]!;
+  const { type: types, sym: syms_, offset: offsets } = ctx.relocs;
+  const end = rel.start + rel.count;
+  for (let i = rel.start; i < end; i++) {
+    const type = types[i]!;
+    const sym = syms_[i]!;
+    const off = offsets[i]!;
     if (type === R.R_X86_64_NONE) continue;
     if (off >= b.length && b.length > 0) {
       ctx.diag.error(
@@ -184,7 +186,7 @@ function scanRelocs(link: ElfLink, sec: InputSection): void {
         if (type === R.R_X86_64_TLSGD && !canRelaxTlsToLe(link, sym))
           syms.flags[sym] = syms.flags[sym]! | SymFlag.NeedsGotTp;
         // The call to __tls_get_addr that follows disappears with the relaxation.
-        if (i + 1 < rel.count && isTlsGetAddrCall(b, rel.offset[i + 1]!)) i++;
+        if (i + 1 < end && isTlsGetAddrCall(b, offsets[i + 1]!)) i++;
         else
           ctx.diag.error(
             `${refLocation(link, sec.id, off)}: ${R.relocName(type)} is not followed by a call to __tls_get_addr`,
@@ -246,13 +248,15 @@ function applyRelocs(
   const shared = link.ctx.target.isShared;
   // Debug info referring to discarded code gets a tombstone the consumers recognise.
   const tombstone = alloc ? 0 : sec.name === '.debug_loc' || sec.name === '.debug_ranges' ? 1 : 0;
-  for (let i = 0; i < rel.count; i++) {
-    const type = rel.type[i]!;
-    const sym = rel.sym[i]!;
-    const off = rel.offset[i]!;
+  const { type: types, sym: symCol, offset: offsets, addend: addends } = ctx.relocs;
+  const end = rel.start + rel.count;
+  for (let i = rel.start; i < end; i++) {
+    const type = types[i]!;
+    const sym = symCol[i]!;
+    const off = offsets[i]!;
     const loc = base + off;
     const P = secAddr + off;
-    let A = rel.addend[i]!;
+    let A = addends[i]!;
     let S = addrCol[sym]!;
     const f = flagsCol[sym]!;
     if (f & MERGE_SECTION_SYM) {

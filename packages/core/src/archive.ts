@@ -122,16 +122,24 @@ export function isArchive(bytes: Uint8Array): boolean {
   return hasMagic(bytes, ARMAG) || hasMagic(bytes, ARMAGT);
 }
 
+function noEnsure(): void {}
+
 /**
- * Reads an archive's symbol index (or, without one, walks all its members). Throws `LinkError` if
+ * Reads an archive's symbol index (or, without one, walks all its members). `bytes` may be
+ * filled on demand (a `SparseFile`): `ensure(start, end)` is called before any range is read. Throws `LinkError` if
  * what it reads is malformed; members the index names are checked when first asked for.
  */
-export function parseArchive(bytes: Uint8Array, path: string): Archive {
+export function parseArchive(
+  bytes: Uint8Array,
+  path: string,
+  ensure: (start: number, end: number) => void = noEnsure,
+): Archive {
+  ensure(0, SARMAG);
   const thin = hasMagic(bytes, ARMAGT);
   if (!thin && !hasMagic(bytes, ARMAG)) {
     malformed(path, 'not an archive: bad magic at offset 0x0');
   }
-  const ar = new LazyArchive(bytes, path, thin);
+  const ar = new LazyArchive(bytes, path, thin, ensure);
   ar.readLeadingSpecials();
   if (ar.hasIndex) ar.readIndex();
   else ar.walk();
@@ -239,6 +247,7 @@ class LazyArchive implements Archive {
     readonly bytes: Uint8Array,
     readonly path: string,
     readonly thin: boolean,
+    private readonly ensure: (start: number, end: number) => void,
   ) {
     // A view over the same memory, for Buffer's native latin1 decoder; nothing is copied.
     this.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
@@ -290,6 +299,7 @@ class LazyArchive implements Archive {
   /** True when the name field at `pos` names a GNU special member (`/` + a non-digit). */
   private looksSpecial(pos: number): boolean {
     const { bytes } = this;
+    this.ensure(pos, pos + AR_HDR_SIZE);
     if (pos + 1 >= bytes.length || bytes[pos + AR_NAME] !== CH_SLASH) return false;
     const c = bytes[pos + AR_NAME + 1]!;
     return c < CH_0 || c > CH_9;
@@ -340,6 +350,7 @@ class LazyArchive implements Archive {
     if (cached !== undefined) return cached;
     const { bytes } = this;
     const hdr = this.offsets[id]!;
+    this.ensure(hdr, hdr + AR_HDR_SIZE);
     if (
       this.longNames === null &&
       this.fileOrder === null &&
@@ -398,6 +409,7 @@ class LazyArchive implements Archive {
   /** Checks the header at `hdr` (fits in the file, ARFMAG) and returns its `ar_size`. */
   private headerSize(hdr: number): number {
     const { bytes } = this;
+    this.ensure(hdr, hdr + AR_HDR_SIZE);
     if (bytes.length - hdr < AR_HDR_SIZE) this.fail('truncated archive member header', hdr);
     if (bytes[hdr + AR_FMAG] !== CH_BACKQUOTE || bytes[hdr + AR_FMAG + 1] !== CH_NL) {
       this.fail(`bad archive member header terminator (expected ${JSON.stringify(ARFMAG)})`, hdr);
@@ -414,6 +426,7 @@ class LazyArchive implements Archive {
         hdr,
       );
     }
+    if (stored) this.ensure(hdr + AR_HDR_SIZE, hdr + AR_HDR_SIZE + size);
   }
 
   /** Offset of the header after the member at `hdr`. */

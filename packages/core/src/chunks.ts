@@ -57,7 +57,7 @@ export class OutputSection implements Chunk {
     let align = this.align;
     for (const m of this.members) {
       const a = m.align || 1;
-      off = Math.ceil(off / a) * a;
+      off = off < 0x40000000 ? (off + a - 1) & -a : Math.ceil(off / a) * a;
       m.outOffset = off;
       off += m.size;
       if (a > align) align = a;
@@ -73,7 +73,7 @@ export class OutputSection implements Chunk {
       return;
     }
     for (const m of this.members) {
-      buf.set(m.contents, this.fileOffset + m.outOffset);
+      m.copyTo(buf, this.fileOffset + m.outOffset);
     }
   }
 }

@@ -1,3 +1,4 @@
+import { RelocStore } from './relocs.js';
 import type { LinkConfig, Target } from './config.js';
 import { Diagnostics } from './errors.js';
 import type { InputFile, InputSection } from './input.js';
@@ -31,6 +32,8 @@ export class Context {
   readonly diag = new Diagnostics();
   readonly timer = new Timer();
   readonly syms = new SymbolTable();
+  /** Every input section's relocations, as shared columns. */
+  readonly relocs = new RelocStore();
   readonly files: InputFile[] = [];
   /** Every input section of every file, by global id. */
   readonly sections: InputSection[] = [];

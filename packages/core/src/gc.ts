@@ -29,8 +29,9 @@ export function gcSections(
     const s = stack.pop()!;
     const rel = s.relocs;
     if (rel !== null) {
-      const symCol = rel.sym;
-      for (let i = 0; i < rel.count; i++) {
+      const symCol = rel.store.sym;
+      const end = rel.start + rel.count;
+      for (let i = rel.start; i < end; i++) {
         const sec = syms.section[symCol[i]!]!;
         if (sec >= 0) visit(secs[sec]!);
       }

@@ -14,3 +14,4 @@ export * from './output.js';
 export * from './archive.js';
 export * from './bytes.js';
 export * from './plugins.js';
+export * from './sparse-file.js';

@@ -1,7 +1,21 @@
+import { Buffer } from 'node:buffer';
 import type { RelocTable } from './relocs.js';
 import type { OutputSection } from './chunks.js';
 
 const EMPTY = new Uint8Array(0);
+
+/** Buffer#copy works on any Uint8Array and needs no subarray (no view object per call). */
+const bufferCopy = Buffer.prototype.copy as (
+  this: Uint8Array,
+  target: Uint8Array,
+  targetStart: number,
+  sourceStart: number,
+  sourceEnd: number,
+) => number;
+
+function copyBytes(src: Uint8Array, dst: Uint8Array, at: number, start: number, end: number): void {
+  bufferCopy.call(src, dst, at, start, end);
+}
 
 export type FileKind = 'object' | 'archive' | 'shared' | 'script' | 'internal';
 
@@ -72,8 +86,8 @@ export class InputSection {
   /** Entry size for sections of fixed-size entries (ELF sh_entsize). */
   entsize = 0;
   /**
-   * The section's bytes: a view of the file, taken once on first use, or contents the linker
-   * built in place of the file's (a rewritten .eh_frame, merged strings).
+   * Contents the linker built in place of the file's (a rewritten .eh_frame, merged strings);
+   * null while the section's bytes are the file's own.
    */
   ownContents: Uint8Array | null = null;
 
@@ -99,14 +113,22 @@ export class InputSection {
     this.fileOffset = fileOffset;
   }
 
+  /**
+   * The section's bytes: its own contents, or a fresh view of the file. The view is not kept: a
+   * big link has hundreds of thousands of sections, and a cached view apiece would cost more
+   * memory than the bytes' headers are worth (callers take it once per pass).
+   */
   get contents(): Uint8Array {
-    if (this.ownContents === null) {
-      this.ownContents =
-        this.fileOffset < 0
-          ? EMPTY
-          : this.file.bytes.subarray(this.fileOffset, this.fileOffset + this.size);
-    }
-    return this.ownContents;
+    if (this.ownContents !== null) return this.ownContents;
+    if (this.fileOffset < 0) return EMPTY;
+    return this.file.bytes.subarray(this.fileOffset, this.fileOffset + this.size);
+  }
+
+  /** Copies the section's bytes into `buf` at `at`, without making a view of them. */
+  copyTo(buf: Uint8Array, at: number): void {
+    if (this.ownContents !== null) buf.set(this.ownContents, at);
+    else if (this.fileOffset >= 0)
+      copyBytes(this.file.bytes, buf, at, this.fileOffset, this.fileOffset + this.size);
   }
 
   /** Virtual address of an offset inside this section (after layout). */

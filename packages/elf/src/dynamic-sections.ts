@@ -507,6 +507,7 @@ function writeDynsym(link: ElfLink, o: OutputSection, buf: Uint8Array): void {
         // A local IFUNC with a canonical PLT entry is seen by others as a plain function.
         type = C.STT_FUNC;
         shndx = link.synth.iplt.shndx;
+        size = 0; // the PLT entry, not the resolver's code
       }
     }
     if (type === C.STT_TLS && shndx !== C.SHN_UNDEF && shndx !== C.SHN_ABS)

@@ -44,17 +44,22 @@ function rewriteOne(link: ElfLink, sec: InputSection): number {
   const b = sec.contents;
   const rel = sec.relocs;
   const relCount = rel ? rel.count : 0;
+  const relBase = rel ? rel.start : 0;
+  const store = link.ctx.relocs;
+  const offsets = store.offset;
+  const symCol = store.sym;
   // Assemblers emit relocations in offset order; sort only if a producer did not.
   let order: number[] | null = null;
   for (let i = 1; i < relCount; i++) {
-    if (rel!.offset[i]! < rel!.offset[i - 1]!) {
+    if (offsets[relBase + i]! < offsets[relBase + i - 1]!) {
       order = Array.from({ length: relCount }, (_, k) => k).sort(
-        (x, y) => rel!.offset[x]! - rel!.offset[y]!,
+        (x, y) => offsets[relBase + x]! - offsets[relBase + y]!,
       );
       break;
     }
   }
-  const relAt = (k: number): number => (order === null ? k : order[k]!);
+  // Store index of the k-th relocation in offset order.
+  const relAt = (k: number): number => relBase + (order === null ? k : order[k]!);
 
   // Pass 1: walk the records, decide which FDEs stay. Most sections lose none, and then nothing
   // is copied.
@@ -74,12 +79,12 @@ function rewriteOne(link: ElfLink, sec: InputSection): number {
       fail(link, sec, o, `record length 0x${len.toString(16)} runs past the end of the section`);
     }
     const first = ri;
-    while (ri < relCount && rel!.offset[relAt(ri)]! < o + size) ri++;
+    while (ri < relCount && offsets[relAt(ri)]! < o + size) ri++;
     let keep = true;
     if (len !== 0 && u32(b, o + 4) !== 0) {
       // An FDE: its first relocation (pc_begin) names the function it describes.
       if (first < ri) {
-        const symSec = ctx.syms.section[rel!.sym[relAt(first)]!]!;
+        const symSec = ctx.syms.section[symCol[relAt(first)]!]!;
         if (symSec >= 0 && !ctx.sections[symSec]!.isAlive) keep = false;
       } else keep = false; // pc_begin without a relocation describes no linked code
       if (keep) fdeCount++;
@@ -123,13 +128,16 @@ function rewriteOne(link: ElfLink, sec: InputSection): number {
   sec.ownContents = out.subarray(0, w);
   sec.size = w;
   if (rel) {
-    const t = new RelocTable(keptRel.length);
+    // The kept relocations, moved with their records, go to the end of the store (which may
+    // reallocate its columns: take them afresh).
+    const t = RelocTable.allocate(store, keptRel.length);
+    const { offset, type, sym, addend } = store;
     for (let k = 0; k < keptRel.length; k++) {
       const r = keptRel[k]!;
-      t.offset[k] = rel.offset[r]! + relShift[k]!;
-      t.type[k] = rel.type[r]!;
-      t.sym[k] = rel.sym[r]!;
-      t.addend[k] = rel.addend[r]!;
+      offset[t.start + k] = offset[r]! + relShift[k]!;
+      type[t.start + k] = type[r]!;
+      sym[t.start + k] = sym[r]!;
+      addend[t.start + k] = addend[r]!;
     }
     sec.relocs = t;
   }

@@ -29,8 +29,9 @@ export function runGcSections(link: ElfLink): void {
   for (const s of ctx.sections) {
     if (s.name !== '.eh_frame' || !s.relocs) continue;
     const r = s.relocs;
-    for (let i = 0; i < r.count; i++) {
-      const t = syms.section[r.sym[i]!]!;
+    const symCol = r.store.sym;
+    for (let i = r.start; i < r.start + r.count; i++) {
+      const t = syms.section[symCol[i]!]!;
       if (t < 0) continue;
       const target = ctx.sections[t]!;
       if (target.name === '.eh_frame') continue;
@@ -73,8 +74,9 @@ export function runGcSections(link: ElfLink): void {
     // Follow the FDE's other references (LSDA in .gcc_except_table, personality) for this function.
     for (const eh of ehs) {
       const r = eh.relocs!;
-      for (let i = 0; i < r.count; i++) {
-        const t = syms.section[r.sym[i]!]!;
+      const symCol = r.store.sym;
+      for (let i = r.start; i < r.start + r.count; i++) {
+        const t = syms.section[symCol[i]!]!;
         if (t >= 0 && ctx.sections[t] !== sec && ctx.sections[t]!.name !== '.eh_frame') {
           const target = ctx.sections[t]!;
           // Only LSDAs and personality routines, not other functions' code.

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   LinkError,
+  SparseFile,
   archiveAllMembers,
   drainExtractQueue,
   isArchive,
@@ -31,14 +32,53 @@ export function readInputs(link: ElfLink): void {
   }
 }
 
+function cannotOpen(p: string, e: unknown): never {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') throw new LinkError(`cannot open ${p}: No such file or directory`);
+  if (code === 'EISDIR') throw new LinkError(`cannot open ${p}: Is a directory`);
+  throw new LinkError(`cannot open ${p}: ${(e as Error).message}`);
+}
+
 function readFile(p: string): Uint8Array {
   try {
     return fs.readFileSync(p);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new LinkError(`cannot open ${p}: No such file or directory`);
-    if (code === 'EISDIR') throw new LinkError(`cannot open ${p}: Is a directory`);
-    throw new LinkError(`cannot open ${p}: ${(e as Error).message}`);
+    cannotOpen(p, e);
+  }
+}
+
+/** Archives at least this big are read on demand (index, then the members extracted). */
+const SPARSE_ARCHIVE_SIZE = 1 << 20;
+
+/**
+ * An input's bytes. A large archive comes back as a `SparseFile` whose blocks are read when
+ * the archive reader asks for them; everything else is read whole.
+ */
+function openInput(p: string): { bytes: Uint8Array; sparse: SparseFile | null } {
+  let fd: number;
+  try {
+    fd = fs.openSync(p, 'r');
+  } catch (e) {
+    cannotOpen(p, e);
+  }
+  let keepOpen = false;
+  try {
+    const st = fs.fstatSync(fd);
+    if (st.isDirectory()) cannotOpen(p, Object.assign(new Error(), { code: 'EISDIR' }));
+    if (st.size >= SPARSE_ARCHIVE_SIZE) {
+      const sparse = new SparseFile(fd, p, st.size);
+      sparse.ensure(0, 8);
+      if (isArchive(sparse.bytes)) {
+        keepOpen = true; // read from until the process ends
+        return { bytes: sparse.bytes, sparse };
+      }
+    }
+    return { bytes: fs.readFileSync(fd), sparse: null };
+  } catch (e) {
+    if (e instanceof LinkError) throw e;
+    return cannotOpen(p, e);
+  } finally {
+    if (!keepOpen) fs.closeSync(fd);
   }
 }
 
@@ -67,9 +107,9 @@ function addFile(
   isStatic: boolean,
 ): void {
   const ctx = link.ctx;
-  const bytes = readFile(p);
+  const { bytes, sparse } = openInput(p);
   if (isArchive(bytes)) {
-    const archive = parseArchive(bytes, p);
+    const archive = parseArchive(bytes, p, sparse ? (a, b) => sparse.ensure(a, b) : undefined);
     // --whole-archive needs every member: the full walk, in file order. It hands out ids for the
     // members the index does not name, so it runs before `extracted` is sized by memberCount.
     const all = wholeArchive ? archiveAllMembers(archive) : null;

@@ -18,6 +18,8 @@ class MergeGroup {
   size = 0;
   align = 1;
   readonly inputs: InputSection[] = [];
+  /** Each input's pieces: where they start in it and where they went in the merged output. */
+  readonly inputPieces = new Map<InputSection, { starts: Int32Array; outs: Int32Array }>();
   constructor(
     readonly strings: boolean,
     readonly entsize: number,
@@ -89,17 +91,11 @@ function mergeOutputSection(link: ElfLink, osec: OutputSection): void {
     ctx.sections.push(merged);
     kept[placeholder.get(g)!] = merged;
     for (const sec of g.inputs) {
-      const starts = (sec as MergedInput).pieceStarts!;
-      const outs = (sec as MergedInput).pieceOuts!;
+      const { starts, outs } = g.inputPieces.get(sec)!;
       sec.mergeMap = (offset: number) => merged.outOffset + mapOffset(starts, outs, offset);
     }
   }
   osec.members = kept;
-}
-
-interface MergedInput extends InputSection {
-  pieceStarts?: Int32Array;
-  pieceOuts?: Int32Array;
 }
 
 function splitAndAdd(link: ElfLink, g: MergeGroup, sec: InputSection): void {
@@ -148,9 +144,8 @@ function splitAndAdd(link: ElfLink, g: MergeGroup, sec: InputSection): void {
       outs.push(g.add(b, i, i + es));
     }
   }
-  const m = sec as MergedInput;
-  m.pieceStarts = Int32Array.from(starts);
-  m.pieceOuts = Int32Array.from(outs);
+  // Kept beside the section, not on it: every InputSection keeps one shape.
+  g.inputPieces.set(sec, { starts: Int32Array.from(starts), outs: Int32Array.from(outs) });
 }
 
 /** Binary search for the piece containing `offset`. */

@@ -267,7 +267,7 @@ export function readObject(link: ElfLink, file: ElfObjectFile): void {
   }
 
   // Symbols.
-  readSymbols(link, file, b, shdrs, shndxTable, symNameAt);
+  readSymbols(link, file, b, shdrs, shndxTable);
 
   // Relocations, attached to the section they apply to.
   for (let i = 1; i < shdrs.length; i++) {
@@ -289,7 +289,6 @@ function readSymbols(
   b: Uint8Array,
   shdrs: Shdr[],
   shndxTable: number,
-  symNameAt: (off: number) => string,
 ): void {
   const ctx = link.ctx;
   const syms = ctx.syms;
@@ -344,8 +343,16 @@ function readSymbols(
     if (bind !== C.STB_GLOBAL && bind !== C.STB_WEAK && bind !== C.STB_GNU_UNIQUE) {
       fail(file, `symbol ${i} has unknown binding ${bind}`);
     }
-    const name = symNameAt(nameOff);
-    const id = syms.intern(name);
+    if (nameOff >= file.strtabSize)
+      fail(file, `symbol name offset ${nameOff} is past the end of .strtab`);
+    const nameStart = file.strtabOff + nameOff;
+    const strtabEnd = file.strtabOff + file.strtabSize;
+    const nameEnd = b.indexOf(0, nameStart);
+    const id = syms.internBytes(
+      b,
+      nameStart,
+      nameEnd < 0 || nameEnd > strtabEnd ? strtabEnd : nameEnd,
+    );
     ids[i] = id;
     mergeVisibility(ctx, id, vis);
     const weak = bind === C.STB_WEAK;
@@ -371,30 +378,31 @@ function readRelocs(
   const entsize = is64 ? (rela ? 24 : 16) : rela ? 12 : 8;
   if (sh.entsize !== entsize) fail(file, `${name} has invalid entry size ${sh.entsize}`);
   const count = Math.floor(sh.size / entsize);
-  const t = new RelocTable(count);
+  const t = RelocTable.allocate(link.ctx.relocs, count);
+  const { offset, type, addend, sym } = link.ctx.relocs;
   const ids = file.symIds;
   const nsyms = file.symCount;
-  for (let i = 0, o = sh.offset; i < count; i++, o += entsize) {
+  for (let i = 0, o = sh.offset, k = t.start; i < count; i++, o += entsize, k++) {
     let symIdx: number;
     if (is64) {
-      t.offset[i] = u32(b, o); // sections are < 4 GiB; the high half is checked below
+      offset[k] = u32(b, o); // sections are < 4 GiB; the high half is checked below
       if (u32(b, o + 4) !== 0) fail(file, `${name}: relocation ${i} has offset past 4 GiB`);
-      t.type[i] = u32(b, o + 8);
+      type[k] = u32(b, o + 8);
       symIdx = u32(b, o + 12);
-      if (rela) t.addend[i] = i64(b, o + 16);
+      if (rela) addend[k] = i64(b, o + 16);
     } else {
-      t.offset[i] = u32(b, o);
+      offset[k] = u32(b, o);
       const info = u32(b, o + 4);
-      t.type[i] = info & 0xff;
+      type[k] = info & 0xff;
       symIdx = info >>> 8;
-      if (rela) t.addend[i] = i32(b, o + 8);
+      if (rela) addend[k] = i32(b, o + 8);
     }
     if (symIdx >= nsyms)
       fail(
         file,
         `${name}: relocation ${i} refers to symbol index ${symIdx}, but the symbol table has ${nsyms}`,
       );
-    t.sym[i] = symIdx === 0 ? link.nullSym : ids[symIdx]!;
+    sym[k] = symIdx === 0 ? link.nullSym : ids[symIdx]!;
   }
   return t;
 }

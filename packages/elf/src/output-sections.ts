@@ -211,7 +211,7 @@ export function writeInputSections(link: ElfLink, osec: OutputSection, buf: Uint
   for (const m of osec.members) {
     if (m.type === C.SHT_NOBITS) continue;
     const off = osec.fileOffset + m.outOffset;
-    buf.set(m.contents, off);
+    m.copyTo(buf, off);
     if (m.relocs !== null && m.relocs.count > 0)
       arch.applyRelocs(link, m, buf, off, osec.addr + m.outOffset);
   }

@@ -38,17 +38,27 @@ export class SymtabBuilder {
         this.push(id, name);
       }
     }
-    this.firstGlobal = this.ids.length;
+    // Globals, except that a definition with hidden or internal visibility, or one a version
+    // script made local, is local in the output (gABI; GNU ld and lld do the same): those join
+    // the locals, which must all come first.
+    const globals: number[] = [];
     for (const id of syms.globalIds()) {
       const st = syms.state[id]!;
       const f = syms.flags[id]!;
       if (st === SymState.Defined) {
         const sec = syms.section[id]!;
         if (sec >= 0 && ctx.sections[sec]!.osec === null) continue;
+        const vis = syms.visibility[id]!;
+        if (vis === C.STV_HIDDEN || vis === C.STV_INTERNAL || f & SymFlag.VersionLocal) {
+          this.push(id, syms.names[id]!);
+          continue;
+        }
       } else if (!(f & (SymFlag.RefStrong | SymFlag.RefWeak))) continue;
       else if (st === SymState.Lazy) continue;
-      this.push(id, syms.names[id]!);
+      globals.push(id);
     }
+    this.firstGlobal = this.ids.length;
+    for (const id of globals) this.push(id, syms.names[id]!);
   }
 
   private push(id: number, name: string): void {
@@ -90,7 +100,7 @@ export class SymtabBuilder {
       const id = this.ids[k]!;
       const o = off + k * ent;
       const f = syms.flags[id]!;
-      const local = (f & SymFlag.Local) !== 0;
+      const local = k < this.firstGlobal;
       const defined = syms.state[id] === SymState.Defined;
       const bind = local ? C.STB_LOCAL : f & SymFlag.Weak ? C.STB_WEAK : C.STB_GLOBAL;
       let type = syms.type[id]!;
