@@ -366,7 +366,8 @@ class LazyArchive implements Archive {
     const size = this.headerSize(hdr);
     // In a well-formed archive only regular members follow the leading specials.
     if (this.classify(hdr, size) !== null) this.notAMember(id);
-    this.checkStored(hdr, size, !this.thin);
+    // The data is left for the caller to read as it needs it (`memberRange`).
+    this.checkStored(hdr, size, !this.thin, false);
     const m = this.decodeRegular(hdr, size);
     this.decoded[id] = m;
     return m;
@@ -418,7 +419,7 @@ class LazyArchive implements Archive {
   }
 
   /** A member whose data is stored in the archive must fit in the file. */
-  private checkStored(hdr: number, size: number, stored: boolean): void {
+  private checkStored(hdr: number, size: number, stored: boolean, load = true): void {
     const end = this.bytes.length;
     if (stored && size > end - (hdr + AR_HDR_SIZE)) {
       this.fail(
@@ -426,7 +427,7 @@ class LazyArchive implements Archive {
         hdr,
       );
     }
-    if (stored) this.ensure(hdr + AR_HDR_SIZE, hdr + AR_HDR_SIZE + size);
+    if (stored && load) this.ensure(hdr + AR_HDR_SIZE, hdr + AR_HDR_SIZE + size);
   }
 
   /** Offset of the header after the member at `hdr`. */

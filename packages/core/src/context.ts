@@ -20,6 +20,8 @@ export interface ArchiveInput {
   extracted: Int32Array;
   /** Command-line position, for member priority. */
   priority: number;
+  /** For an archive read on demand: makes `bytes[start, end)` valid (see `SparseFile`). */
+  ensure: ((start: number, end: number) => void) | null;
 }
 
 /**

@@ -4,6 +4,8 @@ import type { OutputSection } from './chunks.js';
 
 const EMPTY = new Uint8Array(0);
 
+function noEnsure(): void {}
+
 /** Buffer#copy works on any Uint8Array and needs no subarray (no view object per call). */
 const bufferCopy = Buffer.prototype.copy as (
   this: Uint8Array,
@@ -39,6 +41,11 @@ export class InputFile {
   symIds: Int32Array = new Int32Array(0);
   /** Index of the first global symbol in the file's own symbol table (ELF sh_info). */
   firstGlobal = 0;
+  /**
+   * Makes `bytes[start, end)` valid before it is read: a member of a large archive is read on
+   * demand, so sections nobody needs (discarded COMDAT copies, dead code) are never read.
+   */
+  ensure: (start: number, end: number) => void = noEnsure;
 
   constructor(id: number, path: string, displayName: string, kind: FileKind, bytes: Uint8Array) {
     this.id = id;
@@ -121,14 +128,17 @@ export class InputSection {
   get contents(): Uint8Array {
     if (this.ownContents !== null) return this.ownContents;
     if (this.fileOffset < 0) return EMPTY;
+    this.file.ensure(this.fileOffset, this.fileOffset + this.size);
     return this.file.bytes.subarray(this.fileOffset, this.fileOffset + this.size);
   }
 
   /** Copies the section's bytes into `buf` at `at`, without making a view of them. */
   copyTo(buf: Uint8Array, at: number): void {
     if (this.ownContents !== null) buf.set(this.ownContents, at);
-    else if (this.fileOffset >= 0)
+    else if (this.fileOffset >= 0) {
+      this.file.ensure(this.fileOffset, this.fileOffset + this.size);
       copyBytes(this.file.bytes, buf, at, this.fileOffset, this.fileOffset + this.size);
+    }
   }
 
   /** Virtual address of an offset inside this section (after layout). */

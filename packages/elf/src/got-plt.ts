@@ -153,8 +153,8 @@ export function writeRelaPlt(link: ElfLink, o: OutputSection, buf: Uint8Array): 
     } else {
       w32(buf, off, slot);
       w32(buf, off + 4, ((symIdx << 8) | type) >>> 0);
+      // REL keeps the addend in the slot itself, which writeGotPlt fills (the resolver).
       if (arch.rela) w32(buf, off + 8, addend >>> 0);
-      else w32(buf, link.fileOffsetOf(slot), addend >>> 0);
     }
   };
   const n = link.pltSyms.length;

@@ -4,6 +4,7 @@ import {
   LinkError,
   SparseFile,
   archiveAllMembers,
+  archiveMember,
   drainExtractQueue,
   isArchive,
   memberBytes,
@@ -109,13 +110,22 @@ function addFile(
   const ctx = link.ctx;
   const { bytes, sparse } = openInput(p);
   if (isArchive(bytes)) {
-    const archive = parseArchive(bytes, p, sparse ? (a, b) => sparse.ensure(a, b) : undefined);
+    const ensure = sparse ? (a: number, b: number) => sparse.ensure(a, b) : null;
+    const archive = parseArchive(bytes, p, ensure ?? undefined);
     // --whole-archive needs every member: the full walk, in file order. It hands out ids for the
     // members the index does not name, so it runs before `extracted` is sized by memberCount.
     const all = wholeArchive ? archiveAllMembers(archive) : null;
     const idx = ctx.archives.length;
     const extracted = new Int32Array(archive.memberCount).fill(-1);
-    ctx.archives.push({ id: idx, path: p, bytes, archive, extracted, priority: ctx.files.length });
+    ctx.archives.push({
+      id: idx,
+      path: p,
+      bytes,
+      archive,
+      extracted,
+      priority: ctx.files.length,
+      ensure,
+    });
     if (all !== null) {
       for (const m of all) {
         extracted[m] = -2;
@@ -199,6 +209,13 @@ export function loadMember(link: ElfLink, a: number, m: number): void {
   const bytes = memberBytes(ar.archive, ar.bytes, m, readFile);
   const name = memberDisplayName(ar.archive, m);
   const file = new ElfObjectFile(ctx.files.length, ar.path, name, 'object', bytes);
+  const ensure = ar.ensure;
+  if (ensure !== null) {
+    // Read on demand: the object reader asks for its tables, sections are read when used.
+    const base = archiveMember(ar.archive, m).dataOffset;
+    file.ensure = (s, e) => ensure(base + s, base + e);
+    file.ensure(0, 64);
+  }
   // Members rank after everything given explicitly before their archive, in extraction order.
   file.priority = ctx.files.length;
   ar.extracted[m] = file.id;

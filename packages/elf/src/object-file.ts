@@ -78,6 +78,7 @@ function readShdrs(file: ElfObjectFile, b: Uint8Array): Shdr[] {
   if (shentsize !== want) fail(file, `invalid e_shentsize ${shentsize} (expected ${want})`);
   if (shoff + want > b.length)
     fail(file, `section header table at 0x${shoff.toString(16)} is past the end of the file`);
+  file.ensure(shoff, shoff + want);
   if (shnum === 0) shnum = is64 ? u64(b, shoff + 32) : u32(b, shoff + 20);
   if (shoff + shnum * want > b.length) {
     fail(
@@ -85,6 +86,7 @@ function readShdrs(file: ElfObjectFile, b: Uint8Array): Shdr[] {
       `section header table (${shnum} entries at 0x${shoff.toString(16)}) is past the end of the file`,
     );
   }
+  file.ensure(shoff, shoff + shnum * want);
   const out: Shdr[] = new Array(shnum);
   for (let i = 0; i < shnum; i++) {
     const o = shoff + i * want;
@@ -151,6 +153,10 @@ function isDroppedSection(name: string, sh: Shdr): boolean {
 export function readObject(link: ElfLink, file: ElfObjectFile): void {
   const ctx = link.ctx;
   const b = file.bytes;
+  const need = (sh: Shdr) => {
+    if (sh.type !== C.SHT_NOBITS) file.ensure(sh.offset, sh.offset + sh.size);
+  };
+  file.ensure(0, C.ELF64_EHDR_SIZE);
   if (b.length < 20 || u32(b, 0) !== C.ELFMAG) fail(file, 'not an ELF file');
   const cls = b[4];
   if (cls !== C.ELFCLASS64 && cls !== C.ELFCLASS32) fail(file, `invalid ELF class ${cls}`);
@@ -169,6 +175,7 @@ export function readObject(link: ElfLink, file: ElfObjectFile): void {
   if (shstrndx === C.SHN_XINDEX && shdrs.length > 0) shstrndx = shdrs[0]!.link;
   if (shstrndx >= shdrs.length) fail(file, `invalid e_shstrndx ${shstrndx}`);
   const shstr = shdrs[shstrndx];
+  if (shstr) need(shstr);
   const secName = (sh: Shdr): string => {
     if (!shstr) return '';
     if (sh.name >= shstr.size)
@@ -186,6 +193,9 @@ export function readObject(link: ElfLink, file: ElfObjectFile): void {
   const symsz = file.is64 ? C.ELF64_SYM_SIZE : C.ELF32_SYM_SIZE;
   if (symtabIdx >= 0) {
     const st = shdrs[symtabIdx]!;
+    need(st);
+    if (st.link < shdrs.length) need(shdrs[st.link]!);
+    if (shndxTable >= 0) need(shdrs[shndxTable]!);
     if (st.entsize !== symsz) fail(file, `invalid .symtab entry size ${st.entsize}`);
     if (st.link >= shdrs.length || shdrs[st.link]!.type !== C.SHT_STRTAB)
       fail(file, 'invalid .symtab sh_link');
@@ -207,6 +217,7 @@ export function readObject(link: ElfLink, file: ElfObjectFile): void {
   for (let i = 0; i < shdrs.length; i++) {
     const sh = shdrs[i]!;
     if (sh.type !== C.SHT_GROUP) continue;
+    need(sh);
     if (sh.size < 4 || sh.offset + sh.size > b.length) fail(file, `invalid section group ${i}`);
     const flags = u32(b, sh.offset);
     if ((flags & C.GRP_COMDAT) === 0) continue;
@@ -279,6 +290,7 @@ export function readObject(link: ElfLink, file: ElfObjectFile): void {
     if (!target) continue;
     if (sh.link !== symtabIdx)
       fail(file, `relocation section ${secName(sh)} does not use the symbol table`);
+    need(sh);
     target.relocs = readRelocs(link, file, b, sh, secName(sh));
   }
 }

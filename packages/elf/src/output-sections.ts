@@ -1,4 +1,4 @@
-import { InputSection, OutputSection, SymState } from '@link/core';
+import { InputSection, OutputSection, SymState, type StreamedOutput } from '@link/core';
 import * as C from './constants.js';
 import type { ElfLink } from './link.js';
 
@@ -198,21 +198,53 @@ export function createOutputSections(link: ElfLink): void {
     if (osec.members.some((m) => m.sortKey !== 0))
       osec.members.sort((a, b) => a.sortKey - b.sortKey);
     osec.rank = sectionRank(osec.name, osec.type, osec.flags);
-    osec.writer = (o, buf) => writeInputSections(link, o, buf);
+    // Written by streamInputSections (writer.ts), batch by batch.
   }
   link.outputSections = [...byName.values()];
 }
 
-/** Copies each member's bytes into place and applies its relocations. */
-export function writeInputSections(link: ElfLink, osec: OutputSection, buf: Uint8Array): void {
+/** Input bytes per write of a big output section: the output is never all in memory at once. */
+const STREAM_BATCH = 4 << 20;
+
+/**
+ * Writes an output section's members in batches of about STREAM_BATCH bytes: each batch is
+ * copied into `scratch` (grown when one member is bigger), relocated, and written at its place
+ * in `out`. Returns the scratch buffer, possibly a larger one.
+ */
+export function streamInputSections(
+  link: ElfLink,
+  osec: OutputSection,
+  out: StreamedOutput,
+  scratch: Uint8Array,
+): Uint8Array {
   const arch = link.arch;
-  if (osec.flags & C.SHF_EXECINSTR)
-    buf.fill(arch.trapFill, osec.fileOffset, osec.fileOffset + osec.size);
-  for (const m of osec.members) {
-    if (m.type === C.SHT_NOBITS) continue;
-    const off = osec.fileOffset + m.outOffset;
-    m.copyTo(buf, off);
-    if (m.relocs !== null && m.relocs.count > 0)
-      arch.applyRelocs(link, m, buf, off, osec.addr + m.outOffset);
+  const members = osec.members;
+  const fill = osec.flags & C.SHF_EXECINSTR ? arch.trapFill : 0;
+  let i = 0;
+  let start = 0;
+  while (start < osec.size) {
+    let j = i;
+    while (
+      j < members.length &&
+      (j === i || members[j]!.outOffset + members[j]!.size - start <= STREAM_BATCH)
+    )
+      j++;
+    // A batch runs up to the next batch's first member, padding included.
+    const end = j < members.length ? members[j]!.outOffset : osec.size;
+    const len = end - start;
+    if (scratch.length < len) scratch = new Uint8Array(len);
+    scratch.fill(fill, 0, len);
+    for (let k = i; k < j; k++) {
+      const m = members[k]!;
+      if (m.type === C.SHT_NOBITS) continue;
+      const off = m.outOffset - start;
+      m.copyTo(scratch, off);
+      if (m.relocs !== null && m.relocs.count > 0)
+        arch.applyRelocs(link, m, scratch, off, osec.addr + m.outOffset);
+    }
+    out.write(scratch, len, osec.fileOffset + start);
+    i = j;
+    start = end;
   }
+  return scratch;
 }

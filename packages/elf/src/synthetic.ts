@@ -155,7 +155,9 @@ export function createSyntheticChunks(link: ElfLink): void {
     strtab.size = b.strtabSize;
   }
 
-  const shstrtab = synthSection('.shstrtab', C.SHT_STRTAB, 0, 1, () => {});
+  const shstrtab = synthSection('.shstrtab', C.SHT_STRTAB, 0, 1, (o, buf) =>
+    buf.set(link.shstrBytes, o.fileOffset),
+  );
 
   const sections: OutputSection[] = [got, gotPlt, iplt, relaIplt];
   if (ehFrameHdr) sections.push(ehFrameHdr);
@@ -282,8 +284,6 @@ function writePhdrs(link: ElfLink, buf: Uint8Array, self: HeaderChunk): void {
 function writeShdrs(link: ElfLink, buf: Uint8Array, self: HeaderChunk): void {
   const is64 = link.arch.is64;
   const ent = is64 ? C.ELF64_SHDR_SIZE : C.ELF32_SHDR_SIZE;
-  // Section name string table: built here, its size was reserved in layout.
-  const shstr = link.synth.shstrtab;
   let o = self.fileOffset + ent; // entry 0 stays zero
   for (const s of link.sectionHeaderOrder) {
     const nameOff = link.shstrOffsets.get(s.name)!;
@@ -315,7 +315,6 @@ function writeShdrs(link: ElfLink, buf: Uint8Array, self: HeaderChunk): void {
     }
     o += ent;
   }
-  buf.set(link.shstrBytes, shstr.fileOffset);
 }
 
 function usesGnuExtensions(link: ElfLink): boolean {
