@@ -22,6 +22,8 @@ export interface ArchiveInput {
   priority: number;
   /** For an archive read on demand: makes `bytes[start, end)` valid (see `SparseFile`). */
   ensure: ((start: number, end: number) => void) | null;
+  /** For an archive read on demand: bytes [start, end) for one use, not kept resident. */
+  readOnce: ((start: number, end: number) => Uint8Array) | null;
 }
 
 /**

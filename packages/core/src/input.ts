@@ -46,6 +46,9 @@ export class InputFile {
    * demand, so sections nobody needs (discarded COMDAT copies, dead code) are never read.
    */
   ensure: (start: number, end: number) => void = noEnsure;
+  /** Bytes [start, end) needed once (e.g. relocations to decode): not kept resident. */
+  readOnce: (start: number, end: number) => Uint8Array = (start, end) =>
+    this.bytes.subarray(start, end);
 
   constructor(id: number, path: string, displayName: string, kind: FileKind, bytes: Uint8Array) {
     this.id = id;

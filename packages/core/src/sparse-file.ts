@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 
 /** Block size of on-demand reads: big enough to amortize a read, small next to an archive. */
-const BLOCK_SHIFT = 16;
+const BLOCK_SHIFT = 12;
 const BLOCK = 1 << BLOCK_SHIFT;
 
 /**
@@ -21,6 +21,29 @@ export class SparseFile {
   ) {
     this.bytes = Buffer.allocUnsafeSlow(size);
     this.loaded = new Uint8Array((size + BLOCK - 1) >>> BLOCK_SHIFT || 1);
+  }
+
+  /**
+   * Bytes [start, end) for a single use (relocations, decoded once): read into a buffer of their
+   * own unless already loaded, so they never become part of what the link keeps resident.
+   */
+  readOnce(start: number, end: number): Uint8Array {
+    const size = this.bytes.length;
+    if (end > size) end = size;
+    if (start < 0) start = 0;
+    if (start >= end) return new Uint8Array(0);
+    let loaded = true;
+    for (let blk = start >>> BLOCK_SHIFT; blk <= (end - 1) >>> BLOCK_SHIFT; blk++)
+      if (this.loaded[blk] === 0) loaded = false;
+    if (loaded) return this.bytes.subarray(start, end);
+    const out = Buffer.allocUnsafe(end - start);
+    let done = 0;
+    while (done < out.length) {
+      const n = fs.readSync(this.fd, out, done, out.length - done, start + done);
+      if (n === 0) throw new Error(`${this.path}: file shrank while being read`);
+      done += n;
+    }
+    return out;
   }
 
   /** Makes bytes [start, end) valid; ranges outside the file are clamped. */

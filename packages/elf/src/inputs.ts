@@ -111,6 +111,7 @@ function addFile(
   const { bytes, sparse } = openInput(p);
   if (isArchive(bytes)) {
     const ensure = sparse ? (a: number, b: number) => sparse.ensure(a, b) : null;
+    const readOnce = sparse ? (a: number, b: number) => sparse.readOnce(a, b) : null;
     const archive = parseArchive(bytes, p, ensure ?? undefined);
     // --whole-archive needs every member: the full walk, in file order. It hands out ids for the
     // members the index does not name, so it runs before `extracted` is sized by memberCount.
@@ -125,6 +126,7 @@ function addFile(
       extracted,
       priority: ctx.files.length,
       ensure,
+      readOnce,
     });
     if (all !== null) {
       for (const m of all) {
@@ -214,6 +216,8 @@ export function loadMember(link: ElfLink, a: number, m: number): void {
     // Read on demand: the object reader asks for its tables, sections are read when used.
     const base = archiveMember(ar.archive, m).dataOffset;
     file.ensure = (s, e) => ensure(base + s, base + e);
+    const readOnce = ar.readOnce!;
+    file.readOnce = (s, e) => readOnce(base + s, base + e);
     file.ensure(0, 64);
   }
   // Members rank after everything given explicitly before their archive, in extraction order.

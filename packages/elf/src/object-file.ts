@@ -290,8 +290,9 @@ export function readObject(link: ElfLink, file: ElfObjectFile): void {
     if (!target) continue;
     if (sh.link !== symtabIdx)
       fail(file, `relocation section ${secName(sh)} does not use the symbol table`);
-    need(sh);
-    target.relocs = readRelocs(link, file, b, sh, secName(sh));
+    // Decoded once into the relocation store: the raw entries need not stay in memory.
+    const raw = file.readOnce(sh.offset, sh.offset + sh.size);
+    target.relocs = readRelocs(link, file, raw, sh, secName(sh));
   }
 }
 
@@ -394,7 +395,8 @@ function readRelocs(
   const { offset, type, addend, sym } = link.ctx.relocs;
   const ids = file.symIds;
   const nsyms = file.symCount;
-  for (let i = 0, o = sh.offset, k = t.start; i < count; i++, o += entsize, k++) {
+  // `b` holds just this section's bytes.
+  for (let i = 0, o = 0, k = t.start; i < count; i++, o += entsize, k++) {
     let symIdx: number;
     if (is64) {
       offset[k] = u32(b, o); // sections are < 4 GiB; the high half is checked below

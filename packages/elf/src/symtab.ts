@@ -1,7 +1,7 @@
-import { SymFlag, SymState, w16, w32, w64 } from '@link/core';
+import { SymFlag, SymState, u32, w16, w32, w64 } from '@link/core';
 import * as C from './constants.js';
 import type { ElfLink } from './link.js';
-import { localSymbolName, type ElfObjectFile } from './object-file.js';
+import type { ElfObjectFile } from './object-file.js';
 
 /**
  * .symtab and .strtab: each live object's local symbols (grouped by file, as GNU ld does), then
@@ -9,10 +9,16 @@ import { localSymbolName, type ElfObjectFile } from './object-file.js';
  * are read when writing, after addresses are final.
  */
 export class SymtabBuilder {
-  readonly ids: number[] = [];
-  private readonly names: string[] = [];
-  private readonly nameOffs: number[] = [];
-  private readonly strings = new Map<string, number>();
+  /** SymIds in .symtab order; entry 0 (-1) is the null symbol. */
+  private ids = new Int32Array(1024);
+  private nameOffs = new Int32Array(1024);
+  private n = 0;
+  /**
+   * .strtab, built as bytes: local names are copied straight from the inputs' string tables, so
+   * a link with hundreds of thousands of local symbols makes no string for them. Names are not
+   * deduplicated (they rarely repeat, and a table to find repeats would cost more than it saves).
+   */
+  private strtab = new Uint8Array(1 << 16);
   strtabSize = 1;
   firstGlobal = 0;
   private readonly link: ElfLink;
@@ -21,9 +27,12 @@ export class SymtabBuilder {
     this.link = link;
     const ctx = link.ctx;
     const syms = ctx.syms;
-    this.push(-1, '');
+    this.add(-1, 0);
     for (const f of link.objects) {
       const file = f as ElfObjectFile;
+      const b = file.bytes;
+      const symsz = file.is64 ? C.ELF64_SYM_SIZE : C.ELF32_SYM_SIZE;
+      const strEnd = file.strtabOff + file.strtabSize;
       for (let i = 1; i < file.firstGlobal; i++) {
         const id = file.symIds[i]!;
         const t = syms.type[id]!;
@@ -33,9 +42,14 @@ export class SymtabBuilder {
           const s = ctx.sections[sec]!;
           if (!s.isAlive || s.osec === null) continue;
         } else if (t !== C.STT_FILE && (syms.flags[id]! & SymFlag.Absolute) === 0) continue;
-        const name = localSymbolName(file, i);
-        if (name === '' || name.startsWith('.L')) continue;
-        this.push(id, name);
+        const nameOff = u32(b, file.symtabOff + i * symsz);
+        if (nameOff >= file.strtabSize) continue;
+        const start = file.strtabOff + nameOff;
+        let end = b.indexOf(0, start);
+        if (end < 0 || end > strEnd) end = strEnd;
+        // Unnamed and assembler-temporary (.L) symbols are left out, as GNU ld does.
+        if (end === start || (b[start] === 0x2e && b[start + 1] === 0x4c)) continue;
+        this.add(id, this.appendBytes(b, start, end));
       }
     }
     // Globals, except that a definition with hidden or internal visibility, or one a version
@@ -50,44 +64,60 @@ export class SymtabBuilder {
         if (sec >= 0 && ctx.sections[sec]!.osec === null) continue;
         const vis = syms.visibility[id]!;
         if (vis === C.STV_HIDDEN || vis === C.STV_INTERNAL || f & SymFlag.VersionLocal) {
-          this.push(id, syms.names[id]!);
+          this.add(id, this.appendString(syms.names[id]!));
           continue;
         }
       } else if (!(f & (SymFlag.RefStrong | SymFlag.RefWeak))) continue;
       else if (st === SymState.Lazy) continue;
       globals.push(id);
     }
-    this.firstGlobal = this.ids.length;
-    for (const id of globals) this.push(id, syms.names[id]!);
+    this.firstGlobal = this.n;
+    for (const id of globals) this.add(id, this.appendString(syms.names[id]!));
   }
 
-  private push(id: number, name: string): void {
-    this.ids.push(id);
-    this.names.push(name);
-    if (name === '') {
-      this.nameOffs.push(0);
-      return;
+  private add(id: number, nameOff: number): void {
+    if (this.n === this.ids.length) {
+      const ids = new Int32Array(this.n * 2);
+      ids.set(this.ids);
+      this.ids = ids;
+      const offs = new Int32Array(this.n * 2);
+      offs.set(this.nameOffs);
+      this.nameOffs = offs;
     }
-    let off = this.strings.get(name);
-    if (off === undefined) {
-      off = this.strtabSize;
-      this.strings.set(name, off);
-      this.strtabSize += name.length + 1;
+    this.ids[this.n] = id;
+    this.nameOffs[this.n] = nameOff;
+    this.n++;
+  }
+
+  private reserve(len: number): number {
+    const at = this.strtabSize;
+    if (at + len + 1 > this.strtab.length) {
+      const t = new Uint8Array(Math.max(this.strtab.length * 2, at + len + 1));
+      t.set(this.strtab.subarray(0, at));
+      this.strtab = t;
     }
-    this.nameOffs.push(off);
+    this.strtabSize = at + len + 1; // the terminating NUL is already zero
+    return at;
+  }
+
+  private appendBytes(b: Uint8Array, start: number, end: number): number {
+    const at = this.reserve(end - start);
+    this.strtab.set(b.subarray(start, end), at);
+    return at;
+  }
+
+  private appendString(name: string): number {
+    const at = this.reserve(name.length);
+    for (let i = 0; i < name.length; i++) this.strtab[at + i] = name.charCodeAt(i);
+    return at;
   }
 
   get count(): number {
-    return this.ids.length;
+    return this.n;
   }
 
   writeStrtab(buf: Uint8Array, off: number): void {
-    buf[off] = 0;
-    for (const [s, o] of this.strings) {
-      const p = off + o;
-      for (let i = 0; i < s.length; i++) buf[p + i] = s.charCodeAt(i);
-      buf[p + s.length] = 0;
-    }
+    buf.set(this.strtab.subarray(0, this.strtabSize), off);
   }
 
   writeSymtab(buf: Uint8Array, off: number): void {
@@ -96,7 +126,7 @@ export class SymtabBuilder {
     const syms = ctx.syms;
     const is64 = link.arch.is64;
     const ent = is64 ? C.ELF64_SYM_SIZE : C.ELF32_SYM_SIZE;
-    for (let k = 1; k < this.ids.length; k++) {
+    for (let k = 1; k < this.n; k++) {
       const id = this.ids[k]!;
       const o = off + k * ent;
       const f = syms.flags[id]!;
