@@ -83,15 +83,19 @@ export function isTlsGetAddrCall(b: Uint8Array, callLoc: number): boolean {
  *   66 48 8d 3d <x@tlsgd>   66 66 48 e8 <__tls_get_addr@plt>   (or 66 48 ff 15 <@gotpcrel>)
  * becomes `mov %fs:0, %rax; lea x@tpoff(%rax), %rax`. `loc` is the TLSGD field.
  */
+/** `data16 lea x@tlsgd(%rip), %rdi` (66 48 8d 3d) precedes the TLSGD field at `loc`. */
+function isTlsGdLea(b: Uint8Array, loc: number): boolean {
+  return (
+    loc >= 4 &&
+    b[loc - 4] === 0x66 &&
+    b[loc - 3] === 0x48 &&
+    b[loc - 2] === 0x8d &&
+    b[loc - 1] === 0x3d
+  );
+}
+
 export function relaxTlsGdToLe(b: Uint8Array, loc: number, tpoff: number): boolean {
-  if (
-    loc < 4 ||
-    b[loc - 4] !== 0x66 ||
-    b[loc - 3] !== 0x48 ||
-    b[loc - 2] !== 0x8d ||
-    b[loc - 1] !== 0x3d
-  )
-    return false;
+  if (!isTlsGdLea(b, loc)) return false;
   b.set([0x64, 0x48, 0x8b, 0x04, 0x25, 0, 0, 0, 0, 0x48, 0x8d, 0x80], loc - 4);
   writeI32(b, loc + 8, tpoff);
   return true;
@@ -103,14 +107,7 @@ export function relaxTlsGdToLe(b: Uint8Array, loc: number, tpoff: number): boole
  * the new GOT-relative field (loc + 8), or -1 when the bytes are not the GD sequence.
  */
 export function relaxTlsGdToIe(b: Uint8Array, loc: number): number {
-  if (
-    loc < 4 ||
-    b[loc - 4] !== 0x66 ||
-    b[loc - 3] !== 0x48 ||
-    b[loc - 2] !== 0x8d ||
-    b[loc - 1] !== 0x3d
-  )
-    return -1;
+  if (!isTlsGdLea(b, loc)) return -1;
   b.set([0x64, 0x48, 0x8b, 0x04, 0x25, 0, 0, 0, 0, 0x48, 0x03, 0x05], loc - 4);
   return loc + 8;
 }

@@ -19,6 +19,7 @@ import {
 } from '@link/core';
 import * as C from './constants.js';
 import type { ElfLink } from './link.js';
+import { newElfSym, readElfSym } from './elf-sym.js';
 
 /**
  * A relocatable ELF object (ET_REL), read straight from its bytes: section headers into
@@ -314,23 +315,11 @@ function readSymbols(
   const symsz = is64 ? C.ELF64_SYM_SIZE : C.ELF32_SYM_SIZE;
   const base = file.symtabOff;
   const xindex = shndxTable >= 0 ? shdrs[shndxTable]!.offset : -1;
+  const es = newElfSym();
   for (let i = 1; i < n; i++) {
-    const o = base + i * symsz;
-    const nameOff = u32(b, o);
-    let info: number, other: number, shndx: number, value: number, size: number;
-    if (is64) {
-      info = b[o + 4]!;
-      other = b[o + 5]!;
-      shndx = u16(b, o + 6);
-      value = u64(b, o + 8);
-      size = u64(b, o + 16);
-    } else {
-      value = u32(b, o + 4);
-      size = u32(b, o + 8);
-      info = b[o + 12]!;
-      other = b[o + 13]!;
-      shndx = u16(b, o + 14);
-    }
+    readElfSym(b, base + i * symsz, is64, es);
+    const { name: nameOff, info, other, value, size } = es;
+    let shndx = es.shndx;
     if (shndx === C.SHN_XINDEX && xindex >= 0) shndx = u32(b, xindex + i * 4);
     const bind = info >> 4;
     const type = info & 0xf;

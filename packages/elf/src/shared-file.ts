@@ -1,5 +1,6 @@
 import { cstring, malformed, u16, u32, u64 } from '@link/core';
 import * as C from './constants.js';
+import { newElfSym, readElfSym } from './elf-sym.js';
 
 /**
  * What a link needs from an ELF shared library (ET_DYN) to resolve its undefined symbols against
@@ -75,6 +76,20 @@ interface Tables {
   /** The dynamic section and the string table its DT_SONAME / DT_NEEDED point into. */
   dynamic: Region | null;
   dynStr: Region | null;
+}
+
+function emptyTables(dynamic: Tables['dynamic']): Tables {
+  return {
+    symtab: EMPTY,
+    symCount: 0,
+    symStr: EMPTY,
+    versymOff: -1,
+    verdef: null,
+    verdefNum: 0,
+    verdefStr: EMPTY,
+    dynamic,
+    dynStr: null,
+  };
 }
 
 interface Shdr {
@@ -217,17 +232,7 @@ function tablesFromSections(path: string, shdrs: Shdr[], is64: boolean): Tables 
   };
   const region = (i: number): Region => ({ off: shdrs[i]!.offset, size: shdrs[i]!.size });
 
-  const t: Tables = {
-    symtab: EMPTY,
-    symCount: 0,
-    symStr: EMPTY,
-    versymOff: -1,
-    verdef: null,
-    verdefNum: 0,
-    verdefStr: EMPTY,
-    dynamic: null,
-    dynStr: null,
-  };
+  const t = emptyTables(null);
   const dynsym = found[C.SHT_DYNSYM];
   if (dynsym !== undefined) {
     const sh = shdrs[dynsym]!;
@@ -373,17 +378,7 @@ function tablesFromSegments(path: string, b: Uint8Array, is64: boolean): Tables 
     return { off, size };
   };
 
-  const t: Tables = {
-    symtab: EMPTY,
-    symCount: 0,
-    symStr: EMPTY,
-    versymOff: -1,
-    verdef: null,
-    verdefNum: 0,
-    verdefStr: EMPTY,
-    dynamic,
-    dynStr: null,
-  };
+  const t = emptyTables(dynamic);
   if (tags.has(C.DT_STRTAB)) {
     const strsz = tags.get(C.DT_STRSZ);
     if (strsz === undefined) malformed(path, 'DT_STRTAB without DT_STRSZ');
@@ -561,23 +556,10 @@ function readDynamicSymbols(
   const undefWeak = new Uint8Array(n);
   const symsz = is64 ? C.ELF64_SYM_SIZE : C.ELF32_SYM_SIZE;
   let k = 0;
+  const es = newElfSym();
   for (let i = 1; i < n; i++) {
-    const o = t.symtab.off + i * symsz;
-    const nameOff = u32(b, o);
-    let info: number, other: number, shndx: number, value: number, size: number;
-    if (is64) {
-      info = b[o + 4]!;
-      other = b[o + 5]!;
-      shndx = u16(b, o + 6);
-      value = u64(b, o + 8);
-      size = u64(b, o + 16);
-    } else {
-      value = u32(b, o + 4);
-      size = u32(b, o + 8);
-      info = b[o + 12]!;
-      other = b[o + 13]!;
-      shndx = u16(b, o + 14);
-    }
+    readElfSym(b, t.symtab.off + i * symsz, is64, es);
+    const { name: nameOff, info, other, shndx, value, size } = es;
     const bind = info >> 4;
     if (bind === C.STB_LOCAL) continue;
     if (bind !== C.STB_GLOBAL && bind !== C.STB_WEAK && bind !== C.STB_GNU_UNIQUE) {
