@@ -75,14 +75,7 @@ const INITIAL = 1024;
 export class SymbolTable {
   count = 0;
   private cap = INITIAL;
-  /**
-   * Global names, hashed by their bytes (open addressing, SymId + 1 per slot, 0 = empty): an
-   * object's symbol names are looked up straight from its string table, so a name seen before
-   * costs a hash and a compare, never a new string (a large C++ link repeats each name in
-   * hundreds of objects).
-   */
-  private table = new Int32Array(1 << 12);
-  private hashes = new Uint32Array(INITIAL);
+  private readonly byName = new Map<string, SymId>();
   private readonly globals: SymId[] = [];
   /** Names of global symbols (locals store theirs in `localName`). */
   names: string[] = [];
@@ -142,9 +135,6 @@ export class SymbolTable {
     this.pltIdx = g32(this.pltIdx);
     this.outIdx = g32(this.outIdx);
     this.fileSymIdx = g32(this.fileSymIdx);
-    const h = new Uint32Array(cap);
-    h.set(this.hashes);
-    this.hashes = h;
     this.cap = cap;
   }
 
@@ -162,67 +152,27 @@ export class SymbolTable {
 
   /** The global symbol named `name`, created undefined on first sight. */
   intern(name: string): SymId {
-    const h = hashString(name);
-    const mask = this.table.length - 1;
-    for (let i = h & mask; ; i = (i + 1) & mask) {
-      const slot = this.table[i]!;
-      if (slot === 0) return this.insert(i, h, name);
-      const id = slot - 1;
-      if (this.hashes[id] === h && this.names[id] === name) return id;
+    let id = this.byName.get(name);
+    if (id === undefined) {
+      id = this.alloc();
+      this.byName.set(name, id);
+      this.names[id] = name;
+      this.globals.push(id);
     }
-  }
-
-  /**
-   * The global symbol whose name is the bytes `b[start, end)` (latin1, as every name here is
-   * decoded), created undefined on first sight. The name becomes a string only then.
-   */
-  internBytes(b: Uint8Array, start: number, end: number): SymId {
-    const h = hashBytes(b, start, end);
-    const mask = this.table.length - 1;
-    const len = end - start;
-    for (let i = h & mask; ; i = (i + 1) & mask) {
-      const slot = this.table[i]!;
-      if (slot === 0) return this.insert(i, h, latin1(b, start, end));
-      const id = slot - 1;
-      if (this.hashes[id] !== h) continue;
-      const name = this.names[id]!;
-      if (name.length !== len) continue;
-      let k = 0;
-      while (k < len && name.charCodeAt(k) === b[start + k]) k++;
-      if (k === len) return id;
-    }
-  }
-
-  lookup(name: string): SymId {
-    const h = hashString(name);
-    const mask = this.table.length - 1;
-    for (let i = h & mask; ; i = (i + 1) & mask) {
-      const slot = this.table[i]!;
-      if (slot === 0) return -1;
-      const id = slot - 1;
-      if (this.hashes[id] === h && this.names[id] === name) return id;
-    }
-  }
-
-  private insert(slotIndex: number, h: number, name: string): SymId {
-    const id = this.alloc();
-    this.table[slotIndex] = id + 1;
-    this.hashes[id] = h;
-    this.names[id] = name;
-    this.globals.push(id);
-    if (this.globals.length * 2 > this.table.length) this.rehash();
     return id;
   }
 
-  private rehash(): void {
-    const table = new Int32Array(this.table.length * 2);
-    const mask = table.length - 1;
-    for (const id of this.globals) {
-      let i = this.hashes[id]! & mask;
-      while (table[i] !== 0) i = (i + 1) & mask;
-      table[i] = id + 1;
-    }
-    this.table = table;
+  /**
+   * The global symbol whose name is the bytes `b[start, end)` (latin1). Decoding natively and
+   * looking up in a Map beats hashing the bytes in JavaScript: most links are short, and their
+   * hot loops run before the JIT has optimized them.
+   */
+  internBytes(b: Uint8Array, start: number, end: number): SymId {
+    return this.intern(latin1(b, start, end));
+  }
+
+  lookup(name: string): SymId {
+    return this.byName.get(name) ?? -1;
   }
 
   /** A file-local symbol: never shared, never looked up by name. */
@@ -255,17 +205,4 @@ export class SymbolTable {
   globalIds(): SymId[] {
     return this.globals.slice();
   }
-}
-
-// FNV-1a over latin1 code units; strings and byte ranges of the same name hash alike.
-function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
-function hashBytes(b: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
-  return h >>> 0;
 }

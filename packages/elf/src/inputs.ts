@@ -48,6 +48,9 @@ function readFile(p: string): Uint8Array {
   }
 }
 
+/** Archive members up to this size are read whole when extracted. */
+const WHOLE_MEMBER_SIZE = 32 << 10;
+
 /** Archives at least this big are read on demand (index, then the members extracted). */
 const SPARSE_ARCHIVE_SIZE = 1 << 20;
 
@@ -214,7 +217,12 @@ export function loadMember(link: ElfLink, a: number, m: number): void {
   const ensure = ar.ensure;
   if (ensure !== null) {
     // Read on demand: the object reader asks for its tables, sections are read when used.
-    const base = archiveMember(ar.archive, m).dataOffset;
+    const member = archiveMember(ar.archive, m);
+    const base = member.dataOffset;
+    // A small member is read whole in one call (most of it is needed anyway); a big one piece
+    // by piece, which leaves out what nobody reads (discarded COMDAT copies, relocations after
+    // decoding).
+    if (member.size <= WHOLE_MEMBER_SIZE) ensure(base, base + member.size);
     file.ensure = (s, e) => ensure(base + s, base + e);
     const readOnce = ar.readOnce!;
     file.readOnce = (s, e) => readOnce(base + s, base + e);
