@@ -35,8 +35,9 @@ export class StringPool {
  * NUL or at `limit` (the end of the table), whichever comes first.
  */
 export function cstring(bytes: Uint8Array, off: number, limit: number = bytes.length): string {
-  let end = off;
-  while (end < limit && bytes[end] !== 0) end++;
+  // The native indexOf finds the terminator faster than a loop the JIT has not optimized yet.
+  let end = bytes.indexOf(0, off);
+  if (end < 0 || end > limit) end = Math.max(off, limit);
   return latin1(bytes, off, end);
 }
 
