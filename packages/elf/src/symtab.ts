@@ -1,4 +1,4 @@
-import { SymFlag, SymState, u32, w16, w32, w64 } from '@link/core';
+import { SymFlag, SymState, u32, w16, w32, w64, type StreamedOutput } from '@link/core';
 import * as C from './constants.js';
 import type { ElfLink } from './link.js';
 import type { ElfObjectFile } from './object-file.js';
@@ -11,14 +11,17 @@ import type { ElfObjectFile } from './object-file.js';
 export class SymtabBuilder {
   /** SymIds in .symtab order; entry 0 (-1) is the null symbol. */
   private ids = new Int32Array(1024);
+  /**
+   * Where each entry's name comes from, so .strtab is produced while it is written, never held:
+   * a local's name is bytes [srcStart, srcStart + nameLen) of file srcFile (straight from the
+   * input's string table); a global's (srcFile -1) is its interned name.
+   */
+  private srcFile = new Int32Array(1024);
+  private srcStart = new Int32Array(1024);
+  private nameLen = new Int32Array(1024);
   private nameOffs = new Int32Array(1024);
   private n = 0;
-  /**
-   * .strtab, built as bytes: local names are copied straight from the inputs' string tables, so
-   * a link with hundreds of thousands of local symbols makes no string for them. Names are not
-   * deduplicated (they rarely repeat, and a table to find repeats would cost more than it saves).
-   */
-  private strtab = new Uint8Array(1 << 16);
+  /** .strtab's size. Names are not deduplicated: they rarely repeat. */
   strtabSize = 1;
   firstGlobal = 0;
   private readonly link: ElfLink;
@@ -27,7 +30,7 @@ export class SymtabBuilder {
     this.link = link;
     const ctx = link.ctx;
     const syms = ctx.syms;
-    this.add(-1, 0);
+    this.add(-1, -1, 0, 0);
     for (const f of link.objects) {
       const file = f as ElfObjectFile;
       const b = file.bytes;
@@ -49,7 +52,7 @@ export class SymtabBuilder {
         if (end < 0 || end > strEnd) end = strEnd;
         // Unnamed and assembler-temporary (.L) symbols are left out, as GNU ld does.
         if (end === start || (b[start] === 0x2e && b[start + 1] === 0x4c)) continue;
-        this.add(id, this.appendBytes(b, start, end));
+        this.add(id, file.id, start, end - start);
       }
     }
     // Globals, except that a definition with hidden or internal visibility, or one a version
@@ -64,7 +67,7 @@ export class SymtabBuilder {
         if (sec >= 0 && ctx.sections[sec]!.osec === null) continue;
         const vis = syms.visibility[id]!;
         if (vis === C.STV_HIDDEN || vis === C.STV_INTERNAL || f & SymFlag.VersionLocal) {
-          this.add(id, this.appendString(syms.names[id]!));
+          this.add(id, -1, 0, syms.names[id]!.length);
           continue;
         }
       } else if (!(f & (SymFlag.RefStrong | SymFlag.RefWeak))) continue;
@@ -72,63 +75,88 @@ export class SymtabBuilder {
       globals.push(id);
     }
     this.firstGlobal = this.n;
-    for (const id of globals) this.add(id, this.appendString(syms.names[id]!));
+    for (const id of globals) this.add(id, -1, 0, syms.names[id]!.length);
   }
 
-  private add(id: number, nameOff: number): void {
+  private add(id: number, file: number, start: number, len: number): void {
     if (this.n === this.ids.length) {
-      const ids = new Int32Array(this.n * 2);
-      ids.set(this.ids);
-      this.ids = ids;
-      const offs = new Int32Array(this.n * 2);
-      offs.set(this.nameOffs);
-      this.nameOffs = offs;
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.ids = grow(this.ids);
+      this.srcFile = grow(this.srcFile);
+      this.srcStart = grow(this.srcStart);
+      this.nameLen = grow(this.nameLen);
+      this.nameOffs = grow(this.nameOffs);
     }
-    this.ids[this.n] = id;
-    this.nameOffs[this.n] = nameOff;
-    this.n++;
-  }
-
-  private reserve(len: number): number {
-    const at = this.strtabSize;
-    if (at + len + 1 > this.strtab.length) {
-      const t = new Uint8Array(Math.max(this.strtab.length * 2, at + len + 1));
-      t.set(this.strtab.subarray(0, at));
-      this.strtab = t;
-    }
-    this.strtabSize = at + len + 1; // the terminating NUL is already zero
-    return at;
-  }
-
-  private appendBytes(b: Uint8Array, start: number, end: number): number {
-    const at = this.reserve(end - start);
-    this.strtab.set(b.subarray(start, end), at);
-    return at;
-  }
-
-  private appendString(name: string): number {
-    const at = this.reserve(name.length);
-    for (let i = 0; i < name.length; i++) this.strtab[at + i] = name.charCodeAt(i);
-    return at;
+    const k = this.n++;
+    this.ids[k] = id;
+    this.srcFile[k] = file;
+    this.srcStart[k] = start;
+    this.nameLen[k] = len;
+    if (id < 0) return; // the null symbol's name is the empty string at 0
+    this.nameOffs[k] = this.strtabSize;
+    this.strtabSize += len + 1;
   }
 
   get count(): number {
     return this.n;
   }
 
-  writeStrtab(buf: Uint8Array, off: number): void {
-    buf.set(this.strtab.subarray(0, this.strtabSize), off);
+  /** Writes .strtab to `out` at `at`, in batches of about `batch.length` bytes. */
+  streamStrtab(out: StreamedOutput, at: number, batch: Uint8Array): void {
+    const syms = this.link.ctx.syms;
+    const files = this.link.ctx.files;
+    let used = 1; // the leading NUL
+    batch[0] = 0;
+    let base = 0; // .strtab offset of batch[0]
+    for (let k = 1; k < this.n; k++) {
+      const len = this.nameLen[k]!;
+      if (used + len + 1 > batch.length) {
+        out.write(batch, used, at + base);
+        base += used;
+        used = 0;
+        if (len + 1 > batch.length) batch = new Uint8Array(len + 1);
+      }
+      const f = this.srcFile[k]!;
+      if (f >= 0) {
+        const start = this.srcStart[k]!;
+        batch.set(files[f]!.bytes.subarray(start, start + len), used);
+      } else {
+        const name = syms.names[this.ids[k]!]!;
+        for (let i = 0; i < len; i++) batch[used + i] = name.charCodeAt(i);
+      }
+      batch[used + len] = 0;
+      used += len + 1;
+    }
+    out.write(batch, used, at + base);
   }
 
-  writeSymtab(buf: Uint8Array, off: number): void {
+  /** Writes .symtab to `out` at `at`, in batches of entries that fit `batch`. */
+  streamSymtab(out: StreamedOutput, at: number, batch: Uint8Array): void {
+    const ent = this.link.arch.is64 ? C.ELF64_SYM_SIZE : C.ELF32_SYM_SIZE;
+    const per = Math.max(1, Math.floor(batch.length / ent));
+    if (batch.length < ent) batch = new Uint8Array(ent);
+    for (let from = 0; from < this.n; from += per) {
+      const to = Math.min(this.n, from + per);
+      batch.fill(0, 0, (to - from) * ent);
+      this.writeEntries(batch, 0, from, to);
+      out.write(batch, (to - from) * ent, at + from * ent);
+    }
+  }
+
+  /** Writes entries [from, to) at `off` of `buf` (entry `from` first). */
+  private writeEntries(buf: Uint8Array, off: number, from: number, to: number): void {
     const link = this.link;
     const ctx = link.ctx;
     const syms = ctx.syms;
     const is64 = link.arch.is64;
     const ent = is64 ? C.ELF64_SYM_SIZE : C.ELF32_SYM_SIZE;
-    for (let k = 1; k < this.n; k++) {
+    for (let k = Math.max(from, 1); k < to; k++) {
       const id = this.ids[k]!;
-      const o = off + k * ent;
+      const o = off + (k - from) * ent;
       const f = syms.flags[id]!;
       const local = k < this.firstGlobal;
       const defined = syms.state[id] === SymState.Defined;

@@ -143,12 +143,9 @@ export function createSyntheticChunks(link: ElfLink): void {
   if (!ctx.config.stripAll) {
     symtabBuilder = new SymtabBuilder(link);
     const b = symtabBuilder;
-    strtab = synthSection('.strtab', C.SHT_STRTAB, 0, 1, (o, buf) =>
-      b.writeStrtab(buf, o.fileOffset),
-    );
-    symtab = synthSection('.symtab', C.SHT_SYMTAB, 0, ptr, (o, buf) =>
-      b.writeSymtab(buf, o.fileOffset),
-    );
+    // Both are streamed by writer.ts (streamSymtab, streamStrtab), never built whole.
+    strtab = synthSection('.strtab', C.SHT_STRTAB, 0, 1, () => {});
+    symtab = synthSection('.symtab', C.SHT_SYMTAB, 0, ptr, () => {});
     symtab.entsize = arch.is64 ? C.ELF64_SYM_SIZE : C.ELF32_SYM_SIZE;
     symtab.info = b.firstGlobal;
     symtab.size = b.count * symtab.entsize;

@@ -19,10 +19,13 @@ export function writeOutput(link: ElfLink): void {
   const out = new StreamedOutput(ctx.config.output, link.fileSize, executableMode());
   try {
     let scratch: Uint8Array = new Uint8Array(1 << 16);
+    const { symtab, strtab, symtabBuilder } = link.synth;
     for (const c of link.chunks) {
       if (c.noBits || c.size === 0) continue;
       if (c instanceof OutputSection && c.members.length > 0)
         scratch = streamInputSections(link, c, out, scratch);
+      else if (c === symtab) symtabBuilder!.streamSymtab(out, c.fileOffset, scratch);
+      else if (c === strtab) symtabBuilder!.streamStrtab(out, c.fileOffset, scratch);
       else scratch = writeChunk(c, out, scratch);
     }
     ctx.diag.checkpoint();
