@@ -14,7 +14,8 @@ export function mergeSections(link: ElfLink): void {
 
 class MergeGroup {
   readonly pieces = new Map<string, number>();
-  readonly chunks: Uint8Array[] = [];
+  /** The merged contents, grown as unique pieces are copied in (no view object per piece). */
+  data = new Uint8Array(4096);
   size = 0;
   align = 1;
   readonly inputs: InputSection[] = [];
@@ -31,8 +32,14 @@ class MergeGroup {
     if (off === undefined) {
       off = this.size;
       this.pieces.set(key, off);
-      this.chunks.push(bytes.subarray(start, end));
-      this.size += end - start;
+      const len = end - start;
+      if (off + len > this.data.length) {
+        const d = new Uint8Array(Math.max(this.data.length * 2, off + len));
+        d.set(this.data.subarray(0, off));
+        this.data = d;
+      }
+      for (let i = 0; i < len; i++) this.data[off + i] = bytes[start + i]!;
+      this.size += len;
     }
     return off;
   }
@@ -68,12 +75,7 @@ function mergeOutputSection(link: ElfLink, osec: OutputSection): void {
   }
   if (groups.size === 0) return;
   for (const g of groups.values()) {
-    const data = new Uint8Array(g.size);
-    let o = 0;
-    for (const c of g.chunks) {
-      data.set(c, o);
-      o += c.length;
-    }
+    const data = g.data.subarray(0, g.size);
     const ctx = link.ctx;
     const merged = new InputSection(
       ctx.sections.length,

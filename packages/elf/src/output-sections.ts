@@ -28,24 +28,27 @@ const PREFIXES = [
   '.ARM.extab',
 ];
 
-const outputNameCache = new Map<string, string>();
-
-export function outputSectionName(name: string): string {
-  // Thousands of input sections share a few dozen names: decide each name once.
-  let out = outputNameCache.get(name);
-  if (out === undefined) {
-    out = computeOutputSectionName(name);
-    outputNameCache.set(name, out);
-  }
-  return out;
+/** PREFIXES by their first dot-separated part, longest first (`.data.rel.ro` before `.data`). */
+const BY_HEAD = new Map<string, string[]>();
+for (const p of PREFIXES) {
+  const dot = p.indexOf('.', 1);
+  const head = dot < 0 ? p : p.slice(0, dot);
+  const list = BY_HEAD.get(head) ?? [];
+  list.push(p);
+  list.sort((a, b) => b.length - a.length);
+  BY_HEAD.set(head, list);
 }
 
-function computeOutputSectionName(name: string): string {
-  for (const p of PREFIXES) {
+export function outputSectionName(name: string): string {
+  // One lookup by the name's first part, then a check of its few candidates: this runs once per
+  // input section, and with -ffunction-sections nearly every name is different.
+  const dot = name.indexOf('.', 1);
+  const candidates = BY_HEAD.get(dot < 0 ? name : name.slice(0, dot));
+  if (candidates === undefined) return name;
+  for (const p of candidates) {
     if (name === p) return p;
-    if (name.startsWith(p) && name[p.length] === '.') return p;
+    if (name.startsWith(p) && name.charCodeAt(p.length) === 0x2e) return p;
   }
-  if (name.startsWith('.note.')) return name;
   return name;
 }
 
