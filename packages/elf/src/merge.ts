@@ -38,7 +38,8 @@ class MergeGroup {
         d.set(this.data.subarray(0, off));
         this.data = d;
       }
-      for (let i = 0; i < len; i++) this.data[off + i] = bytes[start + i]!;
+      if (len > 16) this.data.set(bytes.subarray(start, end), off);
+      else for (let i = 0; i < len; i++) this.data[off + i] = bytes[start + i]!;
       this.size += len;
     }
     return off;
