@@ -41,9 +41,11 @@ export function cstring(bytes: Uint8Array, off: number, limit: number = bytes.le
   return latin1(bytes, off, end);
 }
 
-interface Latin1Slicer {
-  latin1Slice(start: number, end: number): string;
-}
+type Latin1Slice = (this: Uint8Array, start: number, end: number) => string;
+const nativeLatin1: Latin1Slice | null =
+  typeof Buffer !== 'undefined'
+    ? ((Buffer.prototype as unknown as { latin1Slice?: Latin1Slice }).latin1Slice ?? null)
+    : null;
 
 /**
  * Decodes bytes [start, end) as latin1. Node's Buffers decode in place (`latin1Slice`, no
@@ -56,10 +58,7 @@ export function latin1(bytes: Uint8Array, start: number, end: number): string {
     for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]!);
     return s;
   }
-  const slicer = bytes as unknown as Partial<Latin1Slicer>;
-  if (typeof slicer.latin1Slice === 'function') return slicer.latin1Slice(start, end);
-  if (typeof Buffer !== 'undefined') {
-    return Buffer.from(bytes.buffer, bytes.byteOffset + start, n).toString('latin1');
-  }
+  // Node's native decoder accepts any Uint8Array, not only Buffers.
+  if (nativeLatin1 !== null) return nativeLatin1.call(bytes, start, end);
   return String.fromCharCode(...bytes.subarray(start, end));
 }
