@@ -1,24 +1,28 @@
 /**
- * @link/cgo — Go's cgo linker directives. Interface only until its issue: the directive model
- * that every carrier (`--cgo-directives` files, an object section, ELF .deplibs, COFF .drectve,
- * Mach-O LC_LINKER_OPTION) feeds.
+ * @link/cgo — Go's cgo linker directives: the directive model that every carrier
+ * (`--cgo-directives` files, the `.go.cgo_directives` object section, ELF `.deplibs`, later COFF
+ * `.drectve` and Mach-O `LC_LINKER_OPTION`) feeds, its text-format parser, and the cross-source
+ * checks Go's linker makes.
  */
-export type CgoDirective =
-  | {
-      kind: 'cgo_import_dynamic';
-      local: string;
-      remote: string | null;
-      version: string | null;
-      library: string | null;
-    }
-  | { kind: 'cgo_import_static'; local: string }
-  | { kind: 'cgo_export_dynamic'; local: string; remote: string | null }
-  | { kind: 'cgo_export_static'; local: string; remote: string | null }
-  | { kind: 'cgo_dynamic_linker'; path: string }
-  | { kind: 'cgo_ldflag'; flag: string };
-
-/** Where a directive came from, for Go-style `file:line: message` errors. */
-export interface DirectiveSource {
-  file: string;
-  line: number;
-}
+export type {
+  CgoDirective,
+  DependentLibrary,
+  DirectiveSource,
+  LocatedCgoDirective,
+} from './types.js';
+export {
+  CGO_USAGE,
+  goQuote,
+  parseCgoDirectives,
+  splitDirectiveFields,
+  splitVersion,
+  type DirectiveField,
+} from './parse.js';
+export { CgoDirectives, isLibraryOnlyImport, type CgoExport, type CgoImport } from './model.js';
+export {
+  CGO_DIRECTIVES_SECTION,
+  DEPLIBS_SECTION,
+  SHT_LLVM_DEPENDENT_LIBRARIES,
+  parseDeplibsSection,
+  parseDirectiveSection,
+} from './deplibs.js';
