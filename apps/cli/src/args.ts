@@ -71,6 +71,7 @@ const WITH_VALUE = new Set([
   '-dynamic-list',
   '-export-dynamic-symbol',
   '-compress-debug-sections',
+  '-cgo-directives',
   '-O',
 ]);
 
@@ -387,6 +388,9 @@ export function parseArgs(rawArgv: string[]): ParsedArgs {
         break;
       case '-version-script':
         cfg.dynamic.versionScripts.push(take());
+        break;
+      case '-cgo-directives':
+        cfg.cgoDirectiveFiles.push(take());
         break;
       case '-Bsymbolic':
         cfg.dynamic.bsymbolic = 'all';

@@ -1,5 +1,6 @@
 import { Context, LinkError } from '@link/core';
 import { linkElf } from '@link/elf';
+import { cgoElfExtension } from '@link/cgo/elf';
 import { selectElfArch } from './targets.js';
 import { parseArgs, IGNORED } from './args.js';
 
@@ -15,6 +16,7 @@ A GNU ld-compatible linker in TypeScript. Common options:
   --build-id[=STYLE]      sha1 (default), md5, uuid, 0xHEX, none
   -z KEYWORD              execstack, noexecstack
   --defsym SYM=VALUE      define an absolute symbol
+  --cgo-directives FILE   Go cgo directives (go tool cgo -dynimport ... -dynout FILE)
   -u SYM                  force SYM to be linked
   --stats                 print time per pass
   --version, -v           print the version
@@ -42,6 +44,8 @@ export async function main(argv: string[]): Promise<number> {
       throw new LinkError('no input files');
     }
     const ctx = new Context(cfg);
+    // Go's cgo directives (--cgo-directives files, .go.cgo_directives sections, .deplibs).
+    ctx.extensions.push(cgoElfExtension);
     ctx.diag.warnSink = (m) => process.stderr.write(`tslink: ${m}\n`);
     const arch = selectElfArch(cfg);
     linkElf(ctx, arch);

@@ -48,6 +48,8 @@ export interface LinkConfig {
   threads: number;
   /** Dynamic linking (`-dynamic-linker`, `-rpath`, `-soname`, ...). */
   dynamic: DynamicConfig;
+  /** `--cgo-directives FILE`: files of Go cgo directives (`go tool cgo -dynout` output). */
+  cgoDirectiveFiles: string[];
 }
 
 /** What a dynamically linked output records and how its symbols bind. */
@@ -106,6 +108,7 @@ export function defaultConfig(): LinkConfig {
     errorLimit: 20,
     fatalWarnings: false,
     threads: 1,
+    cgoDirectiveFiles: [],
     dynamic: {
       interpreter: null,
       rpath: [],

@@ -1,3 +1,4 @@
+import type { LinkExtension } from './plugins.js';
 import { RelocStore } from './relocs.js';
 import type { LinkConfig, Target } from './config.js';
 import { Diagnostics } from './errors.js';
@@ -46,6 +47,8 @@ export class Context {
   readonly extractQueue: [number, number][] = [];
   /** State of feature packages (cgo, hostlink, plugin), keyed by package name. */
   readonly ext = new Map<string, unknown>();
+  /** Feature extensions (cgo, hostlink, plugin), called at the format pipeline's fixed hooks. */
+  readonly extensions: LinkExtension[] = [];
 
   constructor(config: LinkConfig) {
     this.config = config;

@@ -38,6 +38,10 @@ export const SHT_PREINIT_ARRAY = 16;
 export const SHT_GROUP = 17;
 export const SHT_SYMTAB_SHNDX = 18;
 export const SHT_LLVM_ADDRSIG = 0x6fff4c03;
+/** `.deplibs`: NUL-separated libraries an object asks to be linked with (LLVM). */
+export const SHT_LLVM_DEPENDENT_LIBRARIES = 0x6fff4c04;
+/** The section objects carry Go cgo directives in (the format of `go tool cgo -dynout`). */
+export const CGO_DIRECTIVES_SECTION = '.go.cgo_directives';
 export const SHT_GNU_HASH = 0x6ffffff6;
 export const SHT_X86_64_UNWIND = 0x70000001;
 

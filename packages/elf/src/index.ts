@@ -21,3 +21,4 @@ export { RelClass, RelAction, relAction, scanRelAction, applyAbsWord } from './d
 export { pltEntryAddr } from './got-plt.js';
 export { SharedFile } from './dso.js';
 export * from './shared-file.js';
+export { addDependentLibrary } from './inputs.js';

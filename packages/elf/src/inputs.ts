@@ -216,6 +216,25 @@ function looksLikeText(b: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * Adds a library an object asked for through `.deplibs`, as lld does: a path that exists, else a
+ * file of that name in the search path, else a `-l` name.
+ */
+export function addDependentLibrary(link: ElfLink, specifier: string): void {
+  const cfg = link.ctx.config;
+  let file: string | null = fs.existsSync(specifier) ? specifier : null;
+  for (const dir of cfg.libraryPaths) {
+    if (file !== null) break;
+    const p = path.join(dir, specifier);
+    if (fs.existsSync(p)) file = p;
+  }
+  if (file === null) file = findLibrary(link, specifier, cfg.isStatic);
+  if (link.ctx.files.some((f) => f.path === file) || link.sharedFiles.some((f) => f.path === file))
+    return;
+  addFile(link, file, false, false, cfg.isStatic);
+  drainExtractQueue(link.ctx, (a, m) => loadMember(link, a, m));
+}
+
 export function loadMember(link: ElfLink, a: number, m: number): void {
   const ctx = link.ctx;
   const ar = ctx.archives[a]!;

@@ -186,6 +186,14 @@ function pass(
 
 elfPasses.push(
   pass('readInputs', readInputs, true),
+  // Feature extensions see every input before resolution (cgo directives import and export).
+  pass(
+    'extensions',
+    (l) => {
+      for (const ext of l.ctx.extensions) ext.afterReadInputs?.(l.ctx);
+    },
+    true,
+  ),
   pass('resolveSymbols', resolveSymbols, true),
   pass('defineLinkerSymbols', defineLinkerSymbols),
   pass('checkDuplicates', checkDuplicates, true),

@@ -38,6 +38,10 @@ export class ElfObjectFile extends InputFile {
   strtabSize = 0;
   /** Has an executable .note.GNU-stack (or lacks the note): wants an executable stack. */
   wantsExecStack = false;
+  /** Contents of a `.go.cgo_directives` section, if the object has one. */
+  cgoDirectives: Uint8Array | null = null;
+  /** Contents of a `.deplibs` (SHT_LLVM_DEPENDENT_LIBRARIES) section, if any. */
+  dependentLibraries: Uint8Array | null = null;
 }
 
 interface Shdr {
@@ -251,6 +255,15 @@ export function readObject(link: ElfLink, file: ElfObjectFile): void {
       continue;
     }
     if (isDroppedSection(name, sh)) continue;
+    // Linker directives an object carries (Go's cgo directives, LLVM's dependent libraries):
+    // read by the extensions that understand them, never copied to the output.
+    if (name === C.CGO_DIRECTIVES_SECTION || sh.type === C.SHT_LLVM_DEPENDENT_LIBRARIES) {
+      need(sh);
+      const bytes = b.slice(sh.offset, sh.offset + sh.size);
+      if (sh.type === C.SHT_LLVM_DEPENDENT_LIBRARIES) file.dependentLibraries = bytes;
+      else file.cgoDirectives = bytes;
+      continue;
+    }
     if (name.startsWith('.gnu.lto_') || name === '.llvm.lto') {
       fail(
         file,
