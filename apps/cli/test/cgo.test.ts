@@ -1,7 +1,7 @@
 // Go's cgo directives applied by tslink's internal link (@link/cgo/elf): imports from a library
 // that is not on the command line at all, exports under another name, directives carried in an
 // object's .go.cgo_directives section, ELF .deplibs, and Go's errors.
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -74,6 +74,38 @@ describe('cgo directives in internal linking', () => {
     expect(d).toMatch(/UND __libc_start_main@GLIBC_2\.34/);
   });
 
+  it('links printf/malloc/getpid from `go tool cgo -dynimport` output alone; exports a callback', () => {
+    requireTool('go', 'golang-go');
+    const dir = makeScratchDir('cgo-libc');
+    const src = join(fixturesDir, 'cgo_libc_program.c');
+    // A reference build by gcc and GNU ld tells Go what the program imports from libc.
+    const ref = join(dir, 'ref');
+    runChecked(['gcc', '-O2', src, '-o', ref]);
+    const dynout = join(dir, 'imports.dyn');
+    runChecked(['go', 'tool', 'cgo', '-dynimport', ref, '-dynout', dynout], {
+      env: { GOCACHE: join(dir, 'gocache'), GOPATH: join(dir, 'gopath') },
+    });
+    const exportsFile = join(dir, 'exports.txt');
+    runChecked(['sh', '-c', `echo '//go:cgo_export_dynamic host_square' > ${exportsFile}`]);
+    const obj = compile('cgo_libc_program.c', ['-O2']);
+    const r = linkWithoutLibraries(
+      [obj],
+      ['--cgo-directives', dynout, '--cgo-directives', exportsFile],
+      'cgo-libc-out',
+    );
+    expect(r.status, describeResult(r)).toBe(0);
+    expect(runOk(r.out)).toBe('sum=60 pid>0=1\n');
+    // The plugin (GNU ld, undefined host_square) binds to the program's exported definition.
+    const plugin = join(dir, 'plugin.so');
+    const pluginSrc = join(fixturesDir, 'cgo_callback_plugin.c');
+    runChecked(['gcc', '-shared', '-fPIC', '-O2', pluginSrc, '-o', plugin]);
+    const run = runProgram(r.out, [plugin]);
+    expect({ status: run.status, stdout: run.stdout }, describeResult(run)).toEqual({
+      status: 0,
+      stdout: 'sum=60 pid>0=1\nplugin_run(7)=50\n',
+    });
+  });
+
   it('accepts what `go tool cgo -dynimport` writes, unchanged', () => {
     requireTool('go', 'golang-go');
     const dir = makeScratchDir('dynout');
@@ -119,6 +151,7 @@ describe('cgo directives in internal linking', () => {
     expect(r.stderr).toContain(`${bad}:5: symbol is both imported and exported: puts`);
     expect(r.stderr).toContain(`>>> cgo_import_dynamic at ${bad}:1`);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(existsSync(r.out)).toBe(false); // nothing written
   });
 
   it('adds the libraries an object names in .deplibs, as lld does', () => {
