@@ -24,6 +24,8 @@ import { createSyntheticChunks, type Synthetics } from './synthetic.js';
 import { layout, type ElfSegment } from './layout.js';
 import { computeSymbolAddresses } from './addresses.js';
 import { writeOutput } from './writer.js';
+import { relocatablePasses } from './relocatable.js';
+import { elfPass } from './headers.js';
 import type { SharedFile } from './dso.js';
 import type { VersionScript } from './version-script.js';
 import { DynRelocs } from './dynamic-relocs.js';
@@ -176,13 +178,7 @@ export class ElfLink {
 /** The passes of a static ELF link, in order. ✓ = checkpoint: stop here on errors. */
 export const elfPasses: Pass<Context & { elf: ElfLink }>[] = [];
 
-function pass(
-  name: string,
-  run: (l: ElfLink) => void,
-  checkpoint = false,
-): Pass<Context & { elf: ElfLink }> {
-  return { name, run: (ctx) => run(ctx.elf), checkpoint };
-}
+const pass = elfPass;
 
 elfPasses.push(
   pass('readInputs', readInputs, true),
@@ -200,7 +196,7 @@ elfPasses.push(
   pass('computeBindings', computeBindings, true),
   pass('gcSections', runGcSections),
   pass('convertCommonSymbols', convertCommonSymbols),
-  pass('createOutputSections', createOutputSections),
+  pass('createOutputSections', (l) => createOutputSections(l)),
   pass('mergeSections', mergeSections),
   pass('rewriteEhFrames', rewriteEhFrames, true),
   pass('scanRelocations', scanRelocations),
@@ -221,6 +217,6 @@ export function linkElf(ctx: Context, arch: ElfArch): ElfLink {
   const link = new ElfLink(ctx, arch);
   const c = ctx as Context & { elf: ElfLink };
   c.elf = link;
-  runPasses(c, elfPasses);
+  runPasses(c, ctx.config.outputKind === 'relocatable' ? relocatablePasses : elfPasses);
   return link;
 }

@@ -160,14 +160,18 @@ export function convertCommonSymbols(link: ElfLink): void {
   }
 }
 
-export function createOutputSections(link: ElfLink): void {
+/** Groups live input sections into output sections, by `nameOf` their name (`-r` keeps names). */
+export function createOutputSections(
+  link: ElfLink,
+  nameOf: (inputName: string) => string = outputSectionName,
+): void {
   const ctx = link.ctx;
   const byName = new Map<string, OutputSection>();
   const stripDebug = ctx.config.stripDebug || ctx.config.stripAll;
   for (const sec of ctx.sections) {
     if (!sec.isAlive) continue;
     if (stripDebug && (sec.flags & C.SHF_ALLOC) === 0 && sec.name.startsWith('.debug')) continue;
-    const name = outputSectionName(sec.name);
+    const name = nameOf(sec.name);
     let osec = byName.get(name);
     if (!osec) {
       osec = new OutputSection(

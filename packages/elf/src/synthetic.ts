@@ -11,6 +11,7 @@ import {
   writeRelaPlt,
 } from './got-plt.js';
 import { createDynamicSections } from './dynamic-sections.js';
+import { writeShdr } from './headers.js';
 import { sectionRank } from './output-sections.js';
 import type { ElfLink } from './link.js';
 import { SymtabBuilder } from './symtab.js';
@@ -296,20 +297,7 @@ function writeShdrs(link: ElfLink, buf: Uint8Array, self: HeaderChunk): void {
       s.align,
       s.entsize,
     ];
-    if (is64) {
-      w32(buf, o, vals[0]!);
-      w32(buf, o + 4, vals[1]!);
-      w64(buf, o + 8, vals[2]!);
-      w64(buf, o + 16, vals[3]!);
-      w64(buf, o + 24, vals[4]!);
-      w64(buf, o + 32, vals[5]!);
-      w32(buf, o + 40, vals[6]!);
-      w32(buf, o + 44, vals[7]!);
-      w64(buf, o + 48, vals[8]!);
-      w64(buf, o + 56, vals[9]!);
-    } else {
-      for (let k = 0; k < 10; k++) w32(buf, o + k * 4, vals[k]! >>> 0);
-    }
+    writeShdr(buf, o, is64, vals);
     o += ent;
   }
 }
