@@ -72,6 +72,9 @@ const WITH_VALUE = new Set([
   '-export-dynamic-symbol',
   '-compress-debug-sections',
   '-cgo-directives',
+  '-extld',
+  '-extldflags',
+  '-tmpdir',
   '-O',
 ]);
 
@@ -391,6 +394,15 @@ export function parseArgs(rawArgv: string[]): ParsedArgs {
         break;
       case '-cgo-directives':
         cfg.cgoDirectiveFiles.push(take());
+        break;
+      case '-extld':
+        cfg.host.extld = take();
+        break;
+      case '-extldflags':
+        cfg.host.extldflags = take();
+        break;
+      case '-tmpdir':
+        cfg.host.tmpdir = take();
         break;
       case '-Bsymbolic':
         cfg.dynamic.bsymbolic = 'all';

@@ -3,6 +3,7 @@ import { linkElf } from '@link/elf';
 import { cgoElfExtension } from '@link/cgo/elf';
 import { selectElfArch } from './targets.js';
 import { parseArgs, IGNORED } from './args.js';
+import { chooseLinkMode, linkExternal } from './external.js';
 
 export const VERSION = '0.1.0';
 
@@ -42,6 +43,13 @@ export async function main(argv: string[]): Promise<number> {
     if (cfg.inputs.length === 0) {
       if (args.printVersion) return 0;
       throw new LinkError('no input files');
+    }
+    const mode = chooseLinkMode(cfg);
+    const verbose = cfg.verbose || args.printVersion;
+    if (verbose) process.stderr.write(`tslink: link mode ${mode.mode}: ${mode.reason}\n`);
+    if (mode.mode === 'external') {
+      linkExternal(cfg, verbose, (line) => process.stderr.write(`${line}\n`));
+      return 0;
     }
     const ctx = new Context(cfg);
     // Go's cgo directives (--cgo-directives files, .go.cgo_directives sections, .deplibs).

@@ -59,6 +59,11 @@ export const cgoElfExtension: LinkExtension = {
   },
 };
 
+/** The directives of a link's inputs and `--cgo-directives` files, validated together. */
+export function collectCgoDirectives(link: ElfLink): CgoDirectives {
+  return gatherDirectives(link);
+}
+
 function gatherDirectives(link: ElfLink): CgoDirectives {
   const dirs = new CgoDirectives();
   for (const f of link.ctx.config.cgoDirectiveFiles) {

@@ -50,6 +50,8 @@ export interface LinkConfig {
   dynamic: DynamicConfig;
   /** `--cgo-directives FILE`: files of Go cgo directives (`go tool cgo -dynout` output). */
   cgoDirectiveFiles: string[];
+  /** External link mode: the host linker and where its inputs go. */
+  host: { extld: string | null; extldflags: string; tmpdir: string | null };
 }
 
 /** What a dynamically linked output records and how its symbols bind. */
@@ -109,6 +111,7 @@ export function defaultConfig(): LinkConfig {
     fatalWarnings: false,
     threads: 1,
     cgoDirectiveFiles: [],
+    host: { extld: null, extldflags: '', tmpdir: null },
     dynamic: {
       interpreter: null,
       rpath: [],
