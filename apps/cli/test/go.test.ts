@@ -85,6 +85,19 @@ describe('Go with -linkmode=external through tslink', { timeout: GO_TIMEOUT_MS *
     expect(runOk(exe)).toBe('C says: hello from Go\ncAdd: 205\n');
   });
 
+  it('-buildmode=plugin, opened by a Go host with plugin.Open (both linked by tslink)', () => {
+    const dir = makeScratchDir('go-plugin');
+    const so = join(dir, 'plug.so');
+    goBuild('plugin', so, ['-buildmode=plugin']);
+    const host = join(dir, 'host');
+    goBuild('pluginhost', host);
+    const r = runProgram(host, [so]);
+    expect({ status: r.status, stdout: r.stdout }, describeResult(r)).toEqual({
+      status: 0,
+      stdout: 'hello host from a plugin (42) 42\n',
+    });
+  });
+
   it('-buildmode=c-shared, loaded by a C program', () => {
     const dir = makeScratchDir('go-cshared');
     const so = join(dir, 'libgosq.so');
