@@ -1,7 +1,7 @@
 // Go's cgo directives applied by tslink's internal link (@link/cgo/elf): imports from a library
 // that is not on the command line at all, exports under another name, directives carried in an
 // object's .go.cgo_directives section, ELF .deplibs, and Go's errors.
-import { copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -152,6 +152,17 @@ describe('cgo directives in internal linking', () => {
     expect(r.stderr).toContain(`>>> cgo_import_dynamic at ${bad}:1`);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(existsSync(r.out)).toBe(false); // nothing written
+  });
+
+  it('a malformed directive is an error with its file and line; nothing is written', () => {
+    const obj = compile('cgo_puts_main.c', ['-O2']);
+    const dir = makeScratchDir('cgo-malformed');
+    const bad = join(dir, 'bad.txt');
+    writeFileSync(bad, '//go:cgo_import_dynamic puts puts "libc.so.6"\ncgo_import_dynamic a "b"\n');
+    const r = linkWithoutLibraries([obj], ['--cgo-directives', bad], 'cgo-malformed-out');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${bad}:2: usage: cgo_import_dynamic local [remote ["library"]]`);
+    expect(existsSync(r.out)).toBe(false);
   });
 
   it('adds the libraries an object names in .deplibs, as lld does', () => {
