@@ -72,6 +72,9 @@ const WITH_VALUE = new Set([
   '-export-dynamic-symbol',
   '-compress-debug-sections',
   '-cgo-directives',
+  '-buildmode',
+  '-pluginpath',
+  '-plugin-host',
   '-extld',
   '-extldflags',
   '-tmpdir',
@@ -305,7 +308,8 @@ export function parseArgs(rawArgv: string[]): ParsedArgs {
         break;
       case '-shared':
       case '-Bshareable':
-        cfg.buildMode = 'shared';
+        // A plugin is a shared object too; -shared (which gcc adds) keeps --buildmode=plugin.
+        if (cfg.buildMode !== 'plugin') cfg.buildMode = 'shared';
         cfg.outputKind = 'shared';
         break;
       case '-r':
@@ -394,6 +398,22 @@ export function parseArgs(rawArgv: string[]): ParsedArgs {
         break;
       case '-cgo-directives':
         cfg.cgoDirectiveFiles.push(take());
+        break;
+      case '-buildmode': {
+        const v = take();
+        if (v === 'exe') cfg.buildMode = 'exe';
+        else if (v === 'pie') cfg.buildMode = 'pie';
+        else if (v === 'shared' || v === 'plugin') {
+          cfg.buildMode = v;
+          cfg.outputKind = 'shared';
+        } else throw new LinkError(`invalid --buildmode: ${v} (exe, pie, shared or plugin)`);
+        break;
+      }
+      case '-pluginpath':
+        cfg.plugin.path = take();
+        break;
+      case '-plugin-host':
+        cfg.plugin.host = take();
         break;
       case '-extld':
         cfg.host.extld = take();

@@ -1,6 +1,7 @@
 import { Context, LinkError } from '@link/core';
 import { linkElf } from '@link/elf';
 import { cgoElfExtension } from '@link/cgo/elf';
+import { pluginElfExtension } from '@link/buildmode-plugin/elf';
 import { selectElfArch } from './targets.js';
 import { parseArgs, IGNORED } from './args.js';
 import { chooseLinkMode, linkExternal } from './external.js';
@@ -53,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const ctx = new Context(cfg);
     // Go's cgo directives (--cgo-directives files, .go.cgo_directives sections, .deplibs).
-    ctx.extensions.push(cgoElfExtension);
+    ctx.extensions.push(cgoElfExtension, pluginElfExtension);
     ctx.diag.warnSink = (m) => process.stderr.write(`tslink: ${m}\n`);
     const arch = selectElfArch(cfg);
     linkElf(ctx, arch);

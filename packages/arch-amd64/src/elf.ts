@@ -503,6 +503,19 @@ export const amd64Elf: ElfArch = {
     TLSDESC: R.R_X86_64_TLSDESC,
   },
   defaultInterpreter: '/lib64/ld-linux-x86-64.so.2',
+  pluginInit: {
+    // lea desc(%rip), %rdi; mov register@GOTPCREL(%rip), %rax; test %rax, %rax; je 1f;
+    // jmp *%rax; 1: ret
+    code: Uint8Array.from([
+      0x48, 0x8d, 0x3d, 0, 0, 0, 0, 0x48, 0x8b, 0x05, 0, 0, 0, 0, 0x48, 0x85, 0xc0, 0x74, 0x02,
+      0xff, 0xe0, 0xc3,
+    ]),
+    relocs: [
+      { offset: 3, type: R.R_X86_64_PC32, addend: -4, target: 'descriptor' },
+      { offset: 10, type: R.R_X86_64_GOTPCREL, addend: -4, target: 'register' },
+    ],
+    abs: R.R_X86_64_64,
+  },
 };
 
 export * from './relocs.js';

@@ -52,6 +52,11 @@ export interface LinkConfig {
   cgoDirectiveFiles: string[];
   /** External link mode: the host linker and where its inputs go. */
   host: { extld: string | null; extldflags: string; tmpdir: string | null };
+  /**
+   * `--buildmode=plugin`: `--pluginpath` (default: the output's base name), and `--plugin-host`,
+   * a host binary whose dynamic symbols must define everything the plugin leaves undefined.
+   */
+  plugin: { path: string | null; host: string | null };
 }
 
 /** What a dynamically linked output records and how its symbols bind. */
@@ -112,6 +117,7 @@ export function defaultConfig(): LinkConfig {
     threads: 1,
     cgoDirectiveFiles: [],
     host: { extld: null, extldflags: '', tmpdir: null },
+    plugin: { path: null, host: null },
     dynamic: {
       interpreter: null,
       rpath: [],

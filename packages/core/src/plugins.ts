@@ -37,6 +37,11 @@ export interface LinkExtension {
   decideLinkMode?(ctx: Context): { mode: 'internal' | 'external'; reason: string } | null;
   /** Marks exported symbols. */
   computeExports?(ctx: Context): void;
+  /**
+   * After relocations are scanned and GOT/PLT slots allocated, before synthetic sections are
+   * sized: may add input sections of its own (and count the dynamic relocations they need).
+   */
+  beforeSynthetics?(ctx: Context): void;
   afterLayout?(ctx: Context): void;
   afterWrite?(ctx: Context): void;
   /** Takes over writing the output (hostlink's external mode). Returns true if it did. */

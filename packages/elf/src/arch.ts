@@ -63,6 +63,17 @@ export interface ElfArch {
   dynRel: DynRelTypes;
   /** The dynamic linker executables name in PT_INTERP by default. */
   defaultInterpreter: string;
+  /**
+   * A plugin's initializer (`--buildmode=plugin`): code that passes the module descriptor to the
+   * host's registration function, reached through a GOT slot and skipped when that weak import
+   * is null. Relocations refer to the descriptor or to the registration function's GOT slot.
+   */
+  pluginInit?: {
+    code: Uint8Array;
+    relocs: { offset: number; type: number; addend: number; target: 'descriptor' | 'register' }[];
+    /** The word-sized absolute relocation, for pointers in the descriptor and .init_array. */
+    abs: number;
+  };
 }
 
 export interface DynRelTypes {

@@ -203,6 +203,9 @@ elfPasses.push(
   pass('checkUndefined', checkUndefined, true),
   pass('allocateSlots', allocateSlots),
   pass('buildDynamicTables', buildDynamicTables),
+  pass('extensions', (l) => {
+    for (const ext of l.ctx.extensions) ext.beforeSynthetics?.(l.ctx);
+  }),
   pass('createSyntheticChunks', createSyntheticChunks),
   pass('layout', layout, true),
   pass('computeSymbolAddresses', (l) => {
