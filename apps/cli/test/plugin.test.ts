@@ -63,6 +63,24 @@ describe('--buildmode=plugin', () => {
     });
   });
 
+  it('with --gc-sections, the exports and what they use stay', () => {
+    const h = host('plugin_host.c');
+    const obj = compile('plugin_alpha.c', [
+      '-O2',
+      '-fPIC',
+      '-ffunction-sections',
+      '-fdata-sections',
+    ]);
+    const alpha = linkOk(
+      'gcc',
+      ['-shared', '-Wl,--buildmode=plugin,--gc-sections', obj],
+      'a.so',
+    ).output;
+    const beta = plugin('plugin_beta.c', []);
+    const r = runProgram(h, [alpha, beta]);
+    expect(r.stdout.split('\n')[0], describeResult(r)).toBe('a.so: alpha run(5)=15 calls=1');
+  });
+
   it('--plugin-host names what the host lacks, at link time; nothing is written', () => {
     const h = host('plugin_host.c');
     plugin('plugin_alpha.c', [`--plugin-host=${h}`]);

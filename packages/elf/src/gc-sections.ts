@@ -8,7 +8,8 @@ export function isCIdentifier(name: string): boolean {
 }
 
 /**
- * `--gc-sections` for ELF: roots are the entry point, `-u` symbols, init/fini arrays and the
+ * `--gc-sections` for ELF: roots are the entry point, `-u` symbols, exported dynamic symbols,
+ * init/fini arrays and the
  * sections that must never be dropped (.init/.fini, notes, retained and C-identifier sections).
  * .eh_frame is not a root: FDEs of dead functions are dropped afterwards, and a live function's
  * FDE keeps its LSDA and personality alive (done by treating .eh_frame relocations as edges
@@ -20,7 +21,8 @@ export function runGcSections(link: ElfLink): void {
   const roots: InputSection[] = [];
   const syms = ctx.syms;
   for (const id of syms.globalIds()) {
-    if ((syms.flags[id]! & SymFlag.Root) === 0) continue;
+    // Exported symbols (a shared object's, a plugin's table) are roots too: other modules use them.
+    if ((syms.flags[id]! & (SymFlag.Root | SymFlag.Exported)) === 0) continue;
     const s = syms.section[id]!;
     if (s >= 0 && syms.state[id] === 1) roots.push(ctx.sections[s]!);
   }
