@@ -23,13 +23,12 @@ function readHead(p: string): Uint8Array | null {
 }
 
 /** The link mode for `cfg`, decided from the objects named on the command line. */
+/**
+ * The link mode as far as the command line decides it. In auto mode an LTO object is found by
+ * the internal link itself (`NeedsHostLinker`), which then hands over: no input is read twice.
+ */
 export function chooseLinkMode(cfg: LinkConfig) {
-  const objects = cfg.inputs.flatMap((i) =>
-    i.kind === 'file' && /\.o$|\.obj$/.test(i.path)
-      ? [{ path: i.path, bytes: () => readHead(i.path) }]
-      : [],
-  );
-  return decideLinkMode(cfg.linkMode, cfg.host.extld !== null, objects);
+  return decideLinkMode(cfg.linkMode, cfg.host.extld !== null, []);
 }
 
 /**

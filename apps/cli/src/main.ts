@@ -1,4 +1,4 @@
-import { Context, LinkError } from '@link/core';
+import { Context, LinkError, NeedsHostLinker, type LinkConfig } from '@link/core';
 import { linkElf } from '@link/elf';
 import { cgoElfExtension } from '@link/cgo/elf';
 import { pluginElfExtension } from '@link/buildmode-plugin/elf';
@@ -47,18 +47,22 @@ export async function main(argv: string[]): Promise<number> {
     }
     const mode = chooseLinkMode(cfg);
     const verbose = cfg.verbose || args.printVersion;
-    if (verbose) process.stderr.write(`tslink: link mode ${mode.mode}: ${mode.reason}\n`);
+    const say = (line: string) => process.stderr.write(`${line}\n`);
     if (mode.mode === 'external') {
-      linkExternal(cfg, verbose, (line) => process.stderr.write(`${line}\n`));
+      if (verbose) say(`tslink: link mode external: ${mode.reason}`);
+      linkExternal(cfg, verbose, say);
       return 0;
     }
-    const ctx = new Context(cfg);
-    // Go's cgo directives (--cgo-directives files, .go.cgo_directives sections, .deplibs).
-    ctx.extensions.push(cgoElfExtension, pluginElfExtension);
-    ctx.diag.warnSink = (m) => process.stderr.write(`tslink: ${m}\n`);
-    const arch = selectElfArch(cfg);
-    linkElf(ctx, arch);
-    if (cfg.stats) process.stderr.write(ctx.timer.report() + '\n');
+    try {
+      linkInternal(cfg);
+    } catch (e) {
+      // Auto mode: an input only the host linker handles (LTO IR) sends the link there.
+      if (!(e instanceof NeedsHostLinker) || cfg.linkMode !== 'auto') throw e;
+      if (verbose) say(`tslink: link mode external: ${e.message}`);
+      linkExternal(cfg, verbose, say);
+      return 0;
+    }
+    if (verbose) say(`tslink: link mode internal: ${mode.reason}`);
     return 0;
   } catch (e) {
     if (e instanceof LinkError) {
@@ -66,5 +70,18 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
     throw e;
+  }
+}
+
+/** The link tslink does itself. */
+function linkInternal(cfg: LinkConfig): void {
+  {
+    const ctx = new Context(cfg);
+    // Go's cgo directives (--cgo-directives files, .go.cgo_directives sections, .deplibs).
+    ctx.extensions.push(cgoElfExtension, pluginElfExtension);
+    ctx.diag.warnSink = (m) => process.stderr.write(`tslink: ${m}\n`);
+    const arch = selectElfArch(cfg);
+    linkElf(ctx, arch);
+    if (cfg.stats) process.stderr.write(ctx.timer.report() + '\n');
   }
 }

@@ -18,6 +18,12 @@ export class LinkError extends Error {
   }
 }
 
+/**
+ * An input the internal linker does not handle but a host linker would (compiler IR for LTO):
+ * in `--linkmode=auto` the link is handed to the host linker instead (`@link/hostlink`).
+ */
+export class NeedsHostLinker extends LinkError {}
+
 /** Where in an input a problem sits: `a.o:(.text+0x12)` or `libc.a(printf.o):(.text+0x3)`. */
 export function formatLocation(file: string, section?: string, offset?: number): string {
   if (section === undefined) return file;

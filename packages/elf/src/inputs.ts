@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   LinkError,
+  NeedsHostLinker,
   SparseFile,
   archiveAllMembers,
   archiveMember,
@@ -171,6 +172,17 @@ function addFile(
     addScript(link, p, bytes, wholeArchive, asNeeded, isStatic);
     return;
   }
+  // LLVM bitcode ('BC' 0xC0DE): IR for the host linker's LTO plug-in.
+  if (
+    bytes.length >= 4 &&
+    bytes[0] === 0x42 &&
+    bytes[1] === 0x43 &&
+    bytes[2] === 0xc0 &&
+    bytes[3] === 0xde
+  )
+    throw new NeedsHostLinker(
+      `${p} is LLVM bitcode: the host linker's plug-in compiles it (--linkmode=external)`,
+    );
   throw new LinkError(`${p}: unknown file type`);
 }
 

@@ -2,6 +2,7 @@ import {
   InputFile,
   InputSection,
   LinkError,
+  NeedsHostLinker,
   RelocTable,
   SymFlag,
   addLazySymbol,
@@ -254,6 +255,13 @@ export function readObject(link: ElfLink, file: ElfObjectFile): void {
       }
       continue;
     }
+    // Before anything else: GCC marks its LTO sections SHF_EXCLUDE.
+    if (name.startsWith('.gnu.lto_') || name === '.llvm.lto') {
+      throw new NeedsHostLinker(
+        `${file.displayName} is an LTO object (section ${name}): its code is compiler IR, which ` +
+          `the host linker's plug-in compiles (--linkmode=external, or compile without -flto)`,
+      );
+    }
     if (isDroppedSection(name, sh)) continue;
     // Linker directives an object carries (Go's cgo directives, LLVM's dependent libraries):
     // read by the extensions that understand them, never copied to the output.
@@ -263,12 +271,6 @@ export function readObject(link: ElfLink, file: ElfObjectFile): void {
       if (sh.type === C.SHT_LLVM_DEPENDENT_LIBRARIES) file.dependentLibraries = bytes;
       else file.cgoDirectives = bytes;
       continue;
-    }
-    if (name.startsWith('.gnu.lto_') || name === '.llvm.lto') {
-      fail(
-        file,
-        `is an LTO object (section ${name}); LTO is not supported yet: compile without -flto`,
-      );
     }
     if (sh.flags & C.SHF_COMPRESSED)
       fail(file, `section ${name} is compressed; compressed input sections are not supported yet`);

@@ -36,14 +36,13 @@ export function isLtoObject(b: Uint8Array): boolean {
 export function decideLinkMode(
   requested: 'internal' | 'external' | 'auto',
   extldForced: boolean,
-  objects: readonly { path: string; bytes: () => Uint8Array | null }[],
+  objects: readonly { path: string; isLto: () => boolean }[],
 ): LinkModeDecision {
   if (requested === 'internal') return { mode: 'internal', reason: '--linkmode=internal' };
   if (requested === 'external') return { mode: 'external', reason: '--linkmode=external' };
   if (extldForced) return { mode: 'external', reason: '--extld was given' };
   for (const o of objects) {
-    const b = o.bytes();
-    if (b !== null && isLtoObject(b))
+    if (o.isLto())
       return {
         mode: 'external',
         reason: `${o.path} is an LTO object: the host linker's plug-in compiles it`,

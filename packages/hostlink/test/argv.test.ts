@@ -101,8 +101,8 @@ describe('quoting and splitting', () => {
 });
 
 describe('decideLinkMode', () => {
-  const plain = { path: 'a.o', bytes: () => new Uint8Array(64) };
-  const bitcode = { path: 'b.o', bytes: () => Uint8Array.from([0x42, 0x43, 0xc0, 0xde, 0, 0]) };
+  const plain = { path: 'a.o', isLto: () => false };
+  const bitcode = { path: 'b.o', isLto: () => true };
   it('internal and external when asked', () => {
     expect(decideLinkMode('internal', true, [bitcode]).mode).toBe('internal');
     expect(decideLinkMode('external', false, [plain]).mode).toBe('external');
