@@ -2,6 +2,7 @@ import { Context, LinkError, NeedsHostLinker, type LinkConfig } from '@link/core
 import { linkElf } from '@link/elf';
 import { cgoElfExtension } from '@link/cgo/elf';
 import { pluginElfExtension } from '@link/buildmode-plugin/elf';
+import { formatPluginInfo, pluginInfo } from '@link/buildmode-plugin/info';
 import { selectElfArch } from './targets.js';
 import { parseArgs, IGNORED } from './args.js';
 import { chooseLinkMode, linkExternal } from './external.js';
@@ -31,6 +32,11 @@ Ignored for compatibility: ${Object.keys(IGNORED)
 /** Runs tslink with GNU ld's command line; returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
   try {
+    if (argv[0] === 'plugin-info') {
+      if (argv.length !== 2) throw new LinkError('usage: tslink plugin-info PLUGIN.so');
+      process.stdout.write(formatPluginInfo(pluginInfo(argv[1]!)));
+      return 0;
+    }
     const args = parseArgs(argv);
     if (args.action === 'version' || args.printVersion) {
       process.stdout.write(`tslink ${VERSION} (compatible with GNU linkers)\n`);

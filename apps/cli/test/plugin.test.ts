@@ -13,11 +13,13 @@ import {
   elflint,
   fixturesDir,
   link,
+  linkerPath,
   linkOk,
   removeScratchDirs,
   repoRoot,
   requireBaseTools,
   runChecked,
+  runCommand,
   runProgram,
 } from './helpers.js';
 
@@ -60,6 +62,18 @@ describe('--buildmode=plugin', () => {
         'plugin.so: beta run(5)=50 calls=1\n' +
         'host_counter=102\n' +
         `plugin.Open(${alpha}): plugin already loaded\n`,
+    });
+  });
+
+  it('tslink plugin-info prints the plugin path, its exports and what it needs from a host', () => {
+    const alpha = plugin('plugin_alpha.c', ['--pluginpath=example/alpha']);
+    const r = runCommand([linkerPath(), 'plugin-info', alpha]);
+    expect({ status: r.status, stdout: r.stdout }, describeResult(r)).toEqual({
+      status: 0,
+      stdout:
+        'plugin path: example/alpha\n' +
+        'exports (3):\n  plugin_calls\n  plugin_name\n  plugin_run\n' +
+        'needs from the host (2):\n  host_add\n  host_counter\n',
     });
   });
 

@@ -88,7 +88,8 @@ function addSection(
   contents: Uint8Array,
 ): InputSection {
   const ctx = link.ctx;
-  const type = name === '.init_array' ? C.SHT_INIT_ARRAY : C.SHT_PROGBITS;
+  const type =
+    name === '.init_array' ? C.SHT_INIT_ARRAY : name === PLUGIN_NOTE ? C.SHT_NOTE : C.SHT_PROGBITS;
   const sec = new InputSection(
     ctx.sections.length,
     link.internalFile,
@@ -204,6 +205,30 @@ function addPluginSections(link: ElfLink): void {
 
   // Each pointer becomes a RELATIVE relocation (all targets are local to the plugin).
   link.relDynCount += ptrs.length + 1;
+
+  // A note naming the plugin path, for `tslink plugin-info` (and any tool) to read.
+  const note = outputSection(link, PLUGIN_NOTE, C.SHT_NOTE, C.SHF_ALLOC);
+  note.align = 4;
+  const sec = addSection(link, note, PLUGIN_NOTE, C.SHF_ALLOC, 4, pluginNote(path));
+  sec.osec = note;
+}
+
+/** `.note.tslink.plugin`: owner "tslink", type NT_TSLINK_PLUGIN_PATH, the path as descriptor. */
+export const PLUGIN_NOTE = '.note.tslink.plugin';
+export const NT_TSLINK_PLUGIN_PATH = 1;
+
+function pluginNote(path: string): Uint8Array {
+  const owner = 'tslink\0';
+  const desc = path + '\0';
+  const pad = (n: number) => (n + 3) & ~3;
+  const b = new Uint8Array(12 + pad(owner.length) + pad(desc.length));
+  const dv = new DataView(b.buffer);
+  dv.setUint32(0, owner.length, true);
+  dv.setUint32(4, desc.length, true);
+  dv.setUint32(8, NT_TSLINK_PLUGIN_PATH, true);
+  b.set(Buffer.from(owner, 'latin1'), 12);
+  b.set(Buffer.from(desc, 'latin1'), 12 + pad(owner.length));
+  return b;
 }
 
 function setRelocs(
