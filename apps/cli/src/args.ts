@@ -75,6 +75,7 @@ const WITH_VALUE = new Set([
   '-buildmode',
   '-pluginpath',
   '-plugin-host',
+  '-plugin-export',
   '-extld',
   '-extldflags',
   '-tmpdir',
@@ -414,6 +415,9 @@ export function parseArgs(rawArgv: string[]): ParsedArgs {
         break;
       case '-plugin-host':
         cfg.plugin.host = take();
+        break;
+      case '-plugin-export':
+        cfg.plugin.exports.push(take());
         break;
       case '-extld':
         cfg.host.extld = take();

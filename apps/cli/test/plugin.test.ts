@@ -77,6 +77,15 @@ describe('--buildmode=plugin', () => {
     });
   });
 
+  it('--plugin-export limits the exports to the symbols named', () => {
+    const alpha = plugin('plugin_alpha.c', ['--plugin-export=plugin_run']);
+    const r = runCommand([linkerPath(), 'plugin-info', alpha]);
+    expect(r.stdout, describeResult(r)).toContain('exports (1):\n  plugin_run\n');
+    expect(runChecked(['readelf', '-W', '--dyn-syms', alpha]).stdout).not.toMatch(
+      / plugin_calls\n/,
+    );
+  });
+
   it('with --gc-sections, the exports and what they use stay', () => {
     const h = host('plugin_host.c');
     const obj = compile('plugin_alpha.c', [

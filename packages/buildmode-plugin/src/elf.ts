@@ -55,6 +55,16 @@ export const pluginElfExtension: LinkExtension = {
     }
     cfg.zFlags.add('now');
     cfg.zFlags.delete('lazy');
+    // --plugin-export: exactly these (with cgo_export_dynamic's) are exported; the rest are
+    // made local as a version script's `local: *` would.
+    if (cfg.plugin.exports.length > 0) {
+      const keep = new Set(cfg.plugin.exports);
+      for (const id of syms.globalIds()) {
+        if (syms.state[id] !== SymState.Defined || keep.has(syms.names[id]!)) continue;
+        if (syms.flags[id]! & SymFlag.DynamicListed) continue;
+        syms.flags[id] = syms.flags[id]! | SymFlag.VersionLocal;
+      }
+    }
     const reg = syms.intern(REGISTER);
     referenceSymbol(ctx, reg, true);
     syms.flags[reg] = syms.flags[reg]! | SymFlag.NeedsGot;

@@ -54,9 +54,10 @@ export interface LinkConfig {
   host: { extld: string | null; extldflags: string; tmpdir: string | null };
   /**
    * `--buildmode=plugin`: `--pluginpath` (default: the output's base name), and `--plugin-host`,
-   * a host binary whose dynamic symbols must define everything the plugin leaves undefined.
+   * a host binary whose dynamic symbols must define everything the plugin leaves undefined, and
+   * `--plugin-export` names (when given, the only symbols the plugin exports).
    */
-  plugin: { path: string | null; host: string | null };
+  plugin: { path: string | null; host: string | null; exports: string[] };
 }
 
 /** What a dynamically linked output records and how its symbols bind. */
@@ -117,7 +118,7 @@ export function defaultConfig(): LinkConfig {
     threads: 1,
     cgoDirectiveFiles: [],
     host: { extld: null, extldflags: '', tmpdir: null },
-    plugin: { path: null, host: null },
+    plugin: { path: null, host: null, exports: [] },
     dynamic: {
       interpreter: null,
       rpath: [],
