@@ -101,12 +101,14 @@ export function linkExternal(
       path.dirname(target),
       `.${path.basename(target)}.tslink-${process.pid}.tmp`,
     );
-    fs.copyFileSync(out, staged);
-    fs.chmodSync(
-      staged,
-      cfg.outputKind === 'relocatable' ? 0o666 & ~process.umask() : executableMode(),
-    );
-    fs.renameSync(staged, target);
+    try {
+      fs.copyFileSync(out, staged);
+      fs.chmodSync(staged, executableMode());
+      fs.renameSync(staged, target);
+    } catch (e) {
+      fs.rmSync(staged, { force: true });
+      throw new LinkError(`cannot write output file ${cfg.output}: ${(e as Error).message}`);
+    }
   } finally {
     tmp.cleanup();
   }
