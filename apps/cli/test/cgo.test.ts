@@ -16,6 +16,7 @@ import {
   requireTool,
   runChecked,
   runCommand,
+  runOk,
   runProgram,
 } from './helpers.js';
 
@@ -48,15 +49,6 @@ function linkWithoutLibraries(objects: string[], extra: string[], name: string) 
     ...extra,
   ]);
   return { ...r, out };
-}
-
-function runOk(exe: string): string {
-  const r = runProgram(exe);
-  expect({ status: r.status, signal: r.signal }, describeResult(r)).toEqual({
-    status: 0,
-    signal: null,
-  });
-  return r.stdout;
 }
 
 describe('cgo directives in internal linking', () => {

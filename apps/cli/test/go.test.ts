@@ -17,6 +17,7 @@ import {
   requireBaseTools,
   requireTool,
   runChecked,
+  runOk,
   runProgram,
 } from './helpers.js';
 
@@ -50,15 +51,6 @@ function goBuild(pkg: string, out: string, extra: string[] = []): void {
       },
     },
   );
-}
-
-function runOk(exe: string): string {
-  const r = runProgram(exe);
-  expect({ status: r.status, signal: r.signal }, describeResult(r)).toEqual({
-    status: 0,
-    signal: null,
-  });
-  return r.stdout;
 }
 
 const PURE = '[0 1 4 9 16 25 36 49] brown,dog,fox,jumps,lazy,over,quick,the,the\n';

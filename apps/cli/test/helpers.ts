@@ -371,6 +371,16 @@ export function runProgram(exe: string, args: readonly string[] = []): RunResult
   return runCommand([exe, ...args], { cwd: dirname(exe), timeoutMs: RUN_TIMEOUT_MS });
 }
 
+/** Runs a program that must exit 0 without a signal; returns its stdout. */
+export function runOk(exe: string, args: readonly string[] = []): string {
+  const r = runProgram(exe, args);
+  expect({ status: r.status, signal: r.signal }, describeResult(r)).toEqual({
+    status: 0,
+    signal: null,
+  });
+  return r.stdout;
+}
+
 /**
  * Which linker family `<libexec>/ld` is. The suite is validated by pointing
  * TSLINK_LIBEXEC at a wrapper around GNU ld; diagnostics tests then check GNU

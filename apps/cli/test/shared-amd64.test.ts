@@ -17,7 +17,7 @@ import {
   removeScratchDirs,
   requireBaseTools,
   runChecked,
-  runProgram,
+  runOk,
 } from './helpers.js';
 
 afterAll(removeScratchDirs);
@@ -50,15 +50,6 @@ function programAgainst(linker: Linker, objects: string[], so: string, name: str
   return gccLink(linker, [...objects, `-L${dir}`, `-l${stem}`, `-Wl,-rpath,${dir}`], name);
 }
 
-function run(exe: string, args: string[] = []): string {
-  const r = runProgram(exe, args);
-  expect({ status: r.status, signal: r.signal }, describeResult(r)).toEqual({
-    status: 0,
-    signal: null,
-  });
-  return r.stdout;
-}
-
 const libObj = () => compile('shlib_lib.c', ['-O2', '-fPIC']);
 const mainObj = () => compile('shlib_main.c', ['-O2']);
 
@@ -78,7 +69,7 @@ describe('shared objects and programs that use them (amd64)', () => {
   it.each(pairs)('library linked by %s, program linked by %s', (libLinker, exeLinker) => {
     const so = sharedLib(libLinker, 'shl', [libObj()]);
     const exe = programAgainst(exeLinker, [mainObj()], so, 'main');
-    expect(run(exe)).toBe(EXPECTED);
+    expect(runOk(exe)).toBe(EXPECTED);
     if (libLinker === 'tslink') elflint(so);
     if (exeLinker === 'tslink') elflint(exe);
   });
@@ -87,10 +78,10 @@ describe('shared objects and programs that use them (amd64)', () => {
     const ours = sharedLib('tslink', 'shls', [libObj()], ['-Wl,-Bsymbolic']);
     const theirs = sharedLib('gnu', 'shls', [libObj()], ['-Wl,-Bsymbolic']);
     const exe = programAgainst('gnu', [mainObj()], ours, 'main');
-    expect(run(exe)).toBe(SYMBOLIC);
+    expect(runOk(exe)).toBe(SYMBOLIC);
     // Same program against GNU ld's -Bsymbolic library: the same output.
     copyFileSync(theirs, ours);
-    expect(run(exe)).toBe(SYMBOLIC);
+    expect(runOk(exe)).toBe(SYMBOLIC);
   });
 
   it('a library linked by tslink works under dlopen; hidden symbols stay hidden', () => {
@@ -98,7 +89,7 @@ describe('shared objects and programs that use them (amd64)', () => {
     const dl = compile('shlib_dlopen.c', ['-O2']);
     for (const linker of ['gnu', 'tslink'] as const) {
       const exe = gccLink(linker, [dl], `dlopen-${linker}`);
-      expect(run(exe, [so])).toBe('hello from lib 5 tls=10,11 hidden_fn visible=0\n');
+      expect(runOk(exe, [so])).toBe('hello from lib 5 tls=10,11 hidden_fn visible=0\n');
     }
   });
 
@@ -115,11 +106,11 @@ describe('shared objects and programs that use them (amd64)', () => {
     const fresh = compile('shlib_versioned_new.c', ['-O2']);
     const old = compile('shlib_versioned_old.c', ['-O2']);
     for (const linker of ['gnu', 'tslink'] as const) {
-      expect(run(programAgainst(linker, [fresh], so, `new-${linker}`))).toBe('foo=2 bar=3\n');
-      expect(run(programAgainst(linker, [old], so, `old-${linker}`))).toBe('old foo=1 bar=3\n');
+      expect(runOk(programAgainst(linker, [fresh], so, `new-${linker}`))).toBe('foo=2 bar=3\n');
+      expect(runOk(programAgainst(linker, [old], so, `old-${linker}`))).toBe('old foo=1 bar=3\n');
     }
     // tslink's programs against GNU ld's library bind the same versions.
     const gnuSo = sharedLib('gnu', 'ver', [obj], [`-Wl,--version-script=${map}`]);
-    expect(run(programAgainst('tslink', [old], gnuSo, 'old-on-gnu'))).toBe('old foo=1 bar=3\n');
+    expect(runOk(programAgainst('tslink', [old], gnuSo, 'old-on-gnu'))).toBe('old foo=1 bar=3\n');
   });
 });
