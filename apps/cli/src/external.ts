@@ -14,7 +14,7 @@ import {
 } from '@link/hostlink';
 import { selectElfArch } from './targets.js';
 
-function readHead(p: string): Uint8Array | null {
+function readInputBytes(p: string): Uint8Array | null {
   try {
     return fs.readFileSync(p);
   } catch {
@@ -51,7 +51,7 @@ export function linkExternal(
     for (const spec of cfg.inputs) {
       if (spec.kind === 'lib') libraries.push(`-l${spec.name}`);
       else if (spec.kind === 'file') {
-        const bytes = readHead(spec.path);
+        const bytes = readInputBytes(spec.path);
         if (bytes === null)
           throw new LinkError(`cannot open ${spec.path}: No such file or directory`);
         const isElfRel =

@@ -24,26 +24,17 @@ export interface FormatPlugin {
 }
 
 /**
- * A feature extension (cgo, hostlink, plugin). Hooks are plain optional methods called in
- * registration order at fixed points of the pipeline, like Go's Arch fields.
+ * A feature extension (cgo, plugin). Hooks are plain optional methods called in registration
+ * order at fixed points of a format's pipeline, like Go's Arch fields; a hook is added when a
+ * feature needs it. (Link modes are decided by the CLI before any pipeline runs.)
  */
 export interface LinkExtension {
   name: string;
   /** After all inputs are read, before resolution: may add directives, symbols, inputs. */
   afterReadInputs?(ctx: Context): void;
-  /** Before symbol resolution is final: may mark imports. */
-  beforeResolve?(ctx: Context): void;
-  /** Votes for a link mode with a reason (`mustLinkExternal`); null abstains. */
-  decideLinkMode?(ctx: Context): { mode: 'internal' | 'external'; reason: string } | null;
-  /** Marks exported symbols. */
-  computeExports?(ctx: Context): void;
   /**
    * After relocations are scanned and GOT/PLT slots allocated, before synthetic sections are
    * sized: may add input sections of its own (and count the dynamic relocations they need).
    */
   beforeSynthetics?(ctx: Context): void;
-  afterLayout?(ctx: Context): void;
-  afterWrite?(ctx: Context): void;
-  /** Takes over writing the output (hostlink's external mode). Returns true if it did. */
-  replaceWrite?(ctx: Context): boolean;
 }

@@ -81,6 +81,7 @@ export function defineSymbol(
     return;
   }
   if (newRank >= oldRank) return;
+  const dsoDefined = s.state[id] === SymState.Shared;
   s.state[id] = SymState.Defined;
   s.file[id] = file;
   s.fileSymIdx[id] = fileSymIdx;
@@ -91,6 +92,8 @@ export function defineSymbol(
   let f = s.flags[id]! & ~(SymFlag.Weak | SymFlag.Absolute);
   if (weak) f |= SymFlag.Weak;
   if (absolute) f |= SymFlag.Absolute;
+  // A shared library defines it too: the output must export it so the library binds here.
+  if (dsoDefined) f |= SymFlag.RefByDso;
   s.flags[id] = f;
 }
 
@@ -115,6 +118,7 @@ export function defineCommon(
     return;
   }
   if (oldRank < Rank.Common) return;
+  const dsoDefined = s.state[id] === SymState.Shared;
   s.state[id] = SymState.Common;
   s.file[id] = file;
   s.fileSymIdx[id] = fileSymIdx;
@@ -123,7 +127,8 @@ export function defineCommon(
   s.size[id] = size;
   s.aux[id] = align;
   s.type[id] = 1; // object
-  s.flags[id] = s.flags[id]! & ~(SymFlag.Weak | SymFlag.Absolute);
+  s.flags[id] =
+    (s.flags[id]! & ~(SymFlag.Weak | SymFlag.Absolute)) | (dsoDefined ? SymFlag.RefByDso : 0);
 }
 
 /** A definition from a shared library (resolves references, loses to any object definition). */

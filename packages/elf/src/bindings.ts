@@ -36,20 +36,14 @@ export function computeBindings(link: ElfLink): void {
   if (!link.isDynamic) return;
   const shared = cfg.outputKind === 'shared';
 
-  // Shared libraries that reference a symbol, or define one the output also defines: an
-  // executable exports it, so the library binds to the executable's definition (that is how a
-  // program interposes `malloc`, and how a library finds a callback it expects the program to
-  // provide).
+  // Shared libraries that reference a symbol the output defines: an executable exports it, so
+  // the library finds it (a callback it expects the program to provide). Symbols a library
+  // also defines were marked RefByDso during resolution (that is how a program interposes
+  // `malloc`).
   for (const f of link.sharedFiles) {
     for (const name of f.lib.undefined.names) {
       const id = syms.lookup(name);
       if (id >= 0) syms.flags[id] = syms.flags[id]! | SymFlag.RefByDso;
-    }
-    for (let i = 0; i < f.lib.defined.count; i++) {
-      if (f.definedIds[i] !== -1) continue; // the library's own definition won
-      const id = syms.lookup(f.lib.defined.names[i]!);
-      if (id >= 0 && syms.state[id] === SymState.Defined)
-        syms.flags[id] = syms.flags[id]! | SymFlag.RefByDso;
     }
   }
 

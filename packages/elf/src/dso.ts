@@ -1,4 +1,4 @@
-import { InputFile, LinkError, SymState, defineShared, type SymId } from '@link/core';
+import { InputFile, LinkError, SymFlag, SymState, defineShared, type SymId } from '@link/core';
 import * as C from './constants.js';
 import type { ElfLink } from './link.js';
 import { readSharedLibrary, type SharedLibrary } from './shared-file.js';
@@ -55,7 +55,12 @@ export function addSharedLibrary(
   const define = (id: SymId, i: number, ver: number) => {
     // The first library on the command line that defines a name wins (defineShared keeps it).
     defineShared(ctx, id, file.id, d.values[i]!, d.sizes[i]!, d.types[i]!, d.weak[i] === 1);
-    if (syms.state[id] === SymState.Shared && syms.file[id] === file.id) {
+    const st = syms.state[id];
+    // An object already defines it: the output exports it so this library binds there (a
+    // later object definition is marked by the resolver itself).
+    if (st === SymState.Defined || st === SymState.Common)
+      syms.flags[id] = syms.flags[id]! | SymFlag.RefByDso;
+    if (st === SymState.Shared && syms.file[id] === file.id) {
       syms.aux[id] = ver;
       syms.fileSymIdx[id] = i;
       file.definedIds[i] = id;

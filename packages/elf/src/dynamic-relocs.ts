@@ -216,6 +216,28 @@ export function applyAbsWord(
   }
 }
 
+/** One Elf64_Rela / Elf32_Rela / Elf32_Rel at `o` (REL keeps its addend in the field). */
+export function writeRelEntry(
+  buf: Uint8Array,
+  o: number,
+  is64: boolean,
+  rela: boolean,
+  offset: number,
+  symIdx: number,
+  type: number,
+  addend: number,
+): void {
+  if (is64) {
+    w64(buf, o, offset);
+    w64(buf, o + 8, symIdx * 2 ** 32 + type);
+    w64(buf, o + 16, addend);
+  } else {
+    w32(buf, o, offset >>> 0);
+    w32(buf, o + 4, ((symIdx << 8) | type) >>> 0);
+    if (rela) w32(buf, o + 8, addend >>> 0);
+  }
+}
+
 /**
  * The dynamic relocations of `.rela.dyn`, collected as they are produced (GOT slots, copies,
  * relocated data) in columns, and written sorted once all are known: RELATIVE ones first, by
@@ -285,15 +307,7 @@ export class DynRelocs {
       const i = order[k]!;
       const o = off + k * ent;
       const s = this.syms[i]! < 0 ? 0 : dynIdx(this.syms[i]!);
-      if (is64) {
-        w64(buf, o, this.offsets[i]!);
-        w64(buf, o + 8, s * 2 ** 32 + this.types[i]!);
-        w64(buf, o + 16, this.addends[i]!);
-      } else {
-        w32(buf, o, this.offsets[i]! >>> 0);
-        w32(buf, o + 4, ((s << 8) | this.types[i]!) >>> 0);
-        if (rela) w32(buf, o + 8, this.addends[i]! >>> 0);
-      }
+      writeRelEntry(buf, o, is64, rela, this.offsets[i]!, s, this.types[i]!, this.addends[i]!);
     }
   }
 }

@@ -1,5 +1,6 @@
 import { SymFlag, w32, w64, type OutputSection } from '@link/core';
 import type { ElfLink } from './link.js';
+import { writeRelEntry } from './dynamic-relocs.js';
 import { GotKind, gotNeedsRelative, tlsIsStatic } from './scan.js';
 
 /**
@@ -144,35 +145,13 @@ export function writePlt(link: ElfLink, o: OutputSection, buf: Uint8Array): void
 export function writeRelaPlt(link: ElfLink, o: OutputSection, buf: Uint8Array): void {
   const arch = link.arch;
   const relEnt = arch.rela ? (arch.is64 ? 24 : 12) : 8;
-  const put = (k: number, slot: number, type: number, symIdx: number, addend: number) => {
-    const off = o.fileOffset + k * relEnt;
-    if (arch.is64) {
-      w64(buf, off, slot);
-      w64(buf, off + 8, symIdx * 2 ** 32 + type);
-      w64(buf, off + 16, addend);
-    } else {
-      w32(buf, off, slot);
-      w32(buf, off + 4, ((symIdx << 8) | type) >>> 0);
-      // REL keeps the addend in the slot itself, which writeGotPlt fills (the resolver).
-      if (arch.rela) w32(buf, off + 8, addend >>> 0);
-    }
-  };
+  // REL keeps the addend in the slot itself, which writeGotPlt fills (the lazy target, the
+  // IFUNC resolver).
+  const put = (k: number, slot: number, type: number, symIdx: number, addend: number) =>
+    writeRelEntry(buf, o.fileOffset + k * relEnt, arch.is64, arch.rela, slot, symIdx, type, addend);
   const n = link.pltSyms.length;
-  for (let i = 0; i < n; i++) {
-    const id = link.pltSyms[i]!;
-    // REL keeps the addend in the slot, which already holds the lazy target: leave it.
-    const slot = pltSlotAddr(link, i);
-    const off = o.fileOffset + i * relEnt;
-    if (arch.is64) {
-      w64(buf, off, slot);
-      w64(buf, off + 8, link.dynsymIndex(id) * 2 ** 32 + arch.dynRel.JUMP_SLOT);
-      w64(buf, off + 16, 0);
-    } else {
-      w32(buf, off, slot);
-      w32(buf, off + 4, ((link.dynsymIndex(id) << 8) | arch.dynRel.JUMP_SLOT) >>> 0);
-      if (arch.rela) w32(buf, off + 8, 0);
-    }
-  }
+  for (let i = 0; i < n; i++)
+    put(i, pltSlotAddr(link, i), arch.dynRel.JUMP_SLOT, link.dynsymIndex(link.pltSyms[i]!), 0);
   for (let i = 0; i < link.ipltSyms.length; i++) {
     put(n + i, pltSlotAddr(link, n + i), arch.R_IRELATIVE, 0, link.resolverAddr(link.ipltSyms[i]!));
   }
