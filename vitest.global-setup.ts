@@ -1,12 +1,12 @@
-// Runs once before all projects: re-bundles the CLI (apps/cli/dist/tslink.cjs, ~0.1 s with esbuild)
-// so tests that run apps/cli/libexec/{tslink,ld,ld.tslink} always exercise the current source,
-// even without `pnpm build`. Failure is reported, not fatal: unit tests import the packages from
+// Runs once before all projects: rebuilds the CLI as `pnpm build` does (bundle, code cache and
+// startup snapshot, ~2 s) so tests that run apps/cli/libexec/{tslink,ld,ld.tslink} always exercise
+// the current source, the way users run it, even without `pnpm build`. Failure is reported, not fatal: unit tests import the packages from
 // source and do not need the bundle.
 export default async function setup(): Promise<void> {
   try {
     const script = new URL('./apps/cli/build.mjs', import.meta.url).href;
-    const { buildBundle } = (await import(script)) as { buildBundle: () => Promise<number> };
-    await buildBundle();
+    const { run } = (await import(script)) as { run: () => Promise<void> };
+    await run();
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     console.warn(

@@ -2,10 +2,9 @@
 // source via the `source` export condition) into one CommonJS file, dist/tslink-bundle.cjs, which
 // the launchers in libexec/ run through the code-cache loader dist/tslink.cjs. Usage:
 //
-//   node build.mjs               bundle (what `pnpm build` runs, after `tsc -b` has type-checked)
-//   node build.mjs --snapshot    also build a V8 startup snapshot, dist/tslink.blob (opt-in, see
-//                                README.md: it only pays off once the bundle is large); the same as
-//                                TSLINK_SNAPSHOT=1
+//   node build.mjs               bundle, code cache and V8 startup snapshot dist/tslink.blob (what
+//                                `pnpm build` runs, after `tsc -b` has type-checked)
+//   node build.mjs --no-snapshot bundle and code cache only; the same as TSLINK_SNAPSHOT=0
 //
 // The bundle does not depend on what src/ contains beyond bin.ts being the entry: ESM-only
 // constructs are shimmed (import.meta.url/dirname/filename); top-level await is the one thing a
@@ -27,7 +26,7 @@ const snapshotEntry = path.join(dist, 'tslink-snapshot.cjs');
 const launchers = ['tslink', 'ld', 'ld.tslink'];
 
 const args = new Set(process.argv.slice(2));
-const wantSnapshot = args.has('--snapshot') || process.env.TSLINK_SNAPSHOT === '1';
+const wantSnapshot = !args.has('--no-snapshot') && process.env.TSLINK_SNAPSHOT !== '0';
 
 /** esbuild options shared by the bundle and the snapshot entry. */
 const common = {
@@ -145,33 +144,35 @@ script.runInThisContext().call(mod.exports, mod.exports, require, mod, file, __d
 }
 
 /**
- * Fills the code cache by linking the demo's committed fixture objects once, one of them from an
- * archive (every pass of a static link runs, so their functions are compiled when the cache is
- * taken at exit).
+ * The warm-up link: the demo's committed fixture objects, one of them from an archive, so every
+ * pass of a static link runs and its functions are compiled when the code cache or the snapshot
+ * is taken. No --build-id: node:crypto must not end up in the snapshot (see buildSnapshot).
  */
-function buildCodeCache() {
+function warmupArgs(out) {
   const fixtures = path.join(here, '../../tools/demo/fixtures');
+  return [
+    '-static',
+    '-nostdlib',
+    '-e',
+    '_start',
+    '--gc-sections',
+    '-o',
+    out,
+    ...['start.o', 'main.o'].map((f) => path.join(fixtures, f)),
+    `-L${fixtures}`,
+    '-ldemoutil',
+  ];
+}
+
+/** Fills the code cache, taken at the exit of the warm-up link. */
+function buildCodeCache() {
   const out = path.join(dist, `warmup.${process.pid}.out`);
   const tmp = `${codeCache}.${process.pid}.tmp`;
   try {
-    execFileSync(
-      process.execPath,
-      [
-        loader,
-        '-static',
-        '-nostdlib',
-        '-e',
-        '_start',
-        '--gc-sections',
-        '--build-id',
-        '-o',
-        out,
-        ...['start.o', 'main.o'].map((f) => path.join(fixtures, f)),
-        `-L${fixtures}`,
-        '-ldemoutil',
-      ],
-      { stdio: 'inherit', env: { ...process.env, TSLINK_WRITE_CODECACHE: tmp, NODE_OPTIONS: '' } },
-    );
+    execFileSync(process.execPath, [loader, ...warmupArgs(out), '--build-id'], {
+      stdio: 'inherit',
+      env: { ...process.env, TSLINK_WRITE_CODECACHE: tmp, NODE_OPTIONS: '' },
+    });
   } finally {
     fs.rmSync(out, { force: true });
   }
@@ -180,10 +181,25 @@ function buildCodeCache() {
 }
 
 /**
- * The snapshot entry evaluates every module at build time (init of main.ts pulls in the whole
- * linker) and defers bin.ts — the part that reads argv and runs main() — to the deserialized
- * process. Module top-level code therefore runs once, at build time: it must not capture
- * process.env, process.argv, the cwd or the terminal; that is one reason the snapshot is opt-in.
+ * The V8 flags the launchers pass to node (their `v8flags=` line). A snapshot only loads under the
+ * flags it was built with, so it is built with exactly these.
+ */
+function launcherV8Flags() {
+  const text = fs.readFileSync(path.join(here, 'libexec', launchers[0]), 'utf8');
+  const m = /^v8flags=(.*)$/m.exec(text);
+  if (!m) throw new Error(`libexec/${launchers[0]} has no v8flags= line`);
+  return m[1].split(/\s+/).filter(Boolean);
+}
+
+/**
+ * The startup snapshot: the heap after every module was evaluated and after the warm-up link ran,
+ * so the deserialized process starts with the linker's functions already compiled (V8 keeps their
+ * bytecode in the snapshot) instead of compiling them lazily during the link: about 15 ms of a
+ * static hello world. bin.ts, the part that reads argv and runs main(), is deferred to the
+ * deserialized process. Module top-level code runs once, at build time: it must not capture
+ * process.env, process.argv, the cwd or the terminal, and nothing a link leaves behind may live in
+ * module state (the warm-up link would carry it into every later one). node:crypto stays out of
+ * the warm-up: Node does not support it in snapshots.
  */
 async function buildSnapshot() {
   const result = await esbuild.build({
@@ -192,7 +208,8 @@ async function buildSnapshot() {
       contents: [
         "import * as linker from './src/main.ts';",
         "import { startupSnapshot } from 'node:v8';",
-        'void linker;',
+        'const warmup = process.env.TSLINK_SNAPSHOT_WARMUP;',
+        'if (warmup) void linker.main(JSON.parse(warmup));',
         "startupSnapshot.setDeserializeMainFunction(() => { require('./src/bin.ts'); });",
       ].join('\n'),
       resolveDir: here,
@@ -203,10 +220,25 @@ async function buildSnapshot() {
   });
   writeAtomically(result);
   const tmp = `${blob}.${process.pid}.tmp`;
-  execFileSync(process.execPath, ['--snapshot-blob', tmp, '--build-snapshot', snapshotEntry], {
-    stdio: 'inherit',
-    env: { ...process.env, NODE_OPTIONS: '' },
-  });
+  const out = path.join(dist, `warmup.${process.pid}.out`);
+  try {
+    execFileSync(
+      process.execPath,
+      [...launcherV8Flags(), '--snapshot-blob', tmp, '--build-snapshot', snapshotEntry],
+      {
+        // Node warns that node:module is "not yet fully verified" in snapshots; it is used only
+        // to load built-in modules, which works.
+        stdio: ['ignore', 'inherit', 'pipe'],
+        env: {
+          ...process.env,
+          NODE_OPTIONS: '',
+          TSLINK_SNAPSHOT_WARMUP: JSON.stringify(warmupArgs(out)),
+        },
+      },
+    );
+  } finally {
+    fs.rmSync(out, { force: true });
+  }
   // The blob only works with the node binary that built it: record that binary's inode and size,
   // which the launcher compares (via `ls -Lin`) with the node it is about to run.
   const node = fs.statSync(process.execPath);
@@ -227,7 +259,8 @@ function removeSnapshot() {
   }
 }
 
-async function run() {
+/** Everything `pnpm build` makes: bundle, code cache and (unless opted out) the snapshot. */
+export async function run() {
   checkLaunchers();
   removeSnapshot(); // never leave a blob from an older bundle behind
   const size = await buildBundle();

@@ -15,3 +15,4 @@ export * from './archive.js';
 export * from './bytes.js';
 export * from './plugins.js';
 export * from './sparse-file.js';
+export * from './builtin.js';

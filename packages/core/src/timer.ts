@@ -1,13 +1,20 @@
+/** Milliseconds from an arbitrary origin. Not `nowMs()`: the global `performance` loads
+ * Node's perf_hooks on first use, a cost every link would pay for timings only `--stats` prints. */
+function nowMs(): number {
+  const [s, ns] = process.hrtime();
+  return s * 1e3 + ns / 1e6;
+}
+
 /** Per-pass wall-clock timing (Go's bench.Start, mold's Timer), printed by `--stats`. */
 export class Timer {
   readonly entries: { name: string; ms: number }[] = [];
 
   time<T>(name: string, fn: () => T): T {
-    const t0 = performance.now();
+    const t0 = nowMs();
     try {
       return fn();
     } finally {
-      this.entries.push({ name, ms: performance.now() - t0 });
+      this.entries.push({ name, ms: nowMs() - t0 });
     }
   }
 

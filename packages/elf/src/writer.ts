@@ -1,5 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { OutputSection, StreamedOutput, executableMode, type Chunk } from '@link/core';
+import { OutputSection, StreamedOutput, builtin, executableMode, type Chunk } from '@link/core';
 import { writeEhFrameHdr } from './eh-frame.js';
 import type { ElfLink } from './link.js';
 import { streamInputSections } from './output-sections.js';
@@ -97,10 +96,11 @@ function writeBuildId(link: ElfLink, out: StreamedOutput): void {
   if (!bid || style === null) return;
   const n = bid.size - 16;
   let digest: Uint8Array;
+  const crypto = (): typeof import('node:crypto') => builtin('node:crypto');
   if (typeof style === 'object') digest = Buffer.from(style.hex, 'hex');
-  else if (style === 'uuid') digest = Buffer.from(randomUUID().replace(/-/g, ''), 'hex');
+  else if (style === 'uuid') digest = Buffer.from(crypto().randomUUID().replace(/-/g, ''), 'hex');
   else {
-    const hash = createHash(style === 'md5' ? 'md5' : 'sha1');
+    const hash = crypto().createHash(style === 'md5' ? 'md5' : 'sha1');
     const block = new Uint8Array(Math.min(HASH_BLOCK, link.fileSize));
     for (let off = 0; off < link.fileSize; off += block.length) {
       const len = Math.min(block.length, link.fileSize - off);

@@ -1,8 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { LinkError } from '@link/core';
+import { LinkError, builtin } from '@link/core';
 
 /**
  * The temporary directory of an external link: `--tmpdir` (kept), or a fresh one removed when
@@ -17,7 +15,10 @@ export class HostTmpDir {
     if (tmpdir !== null) {
       fs.mkdirSync(tmpdir, { recursive: true });
       this.dir = tmpdir;
-    } else this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tslink-hostlink-'));
+    } else
+      this.dir = fs.mkdtempSync(
+        path.join(builtin<typeof import('node:os')>('node:os').tmpdir(), 'tslink-hostlink-'),
+      );
   }
 
   /** Path of the i-th copied host object: `000000.o`, `000001.o`, … */
@@ -32,6 +33,7 @@ export class HostTmpDir {
 
 /** Runs the host link; its failure becomes a LinkError with its exit status and stderr. */
 export function runHostLink(argv: readonly string[], verbose: (line: string) => void): void {
+  const { spawnSync } = builtin<typeof import('node:child_process')>('node:child_process');
   const r = spawnSync(argv[0]!, argv.slice(1), {
     encoding: 'utf8',
     stdio: ['ignore', 'inherit', 'pipe'],
