@@ -2,12 +2,14 @@ import * as fs from 'node:fs';
 import { LinkError, type LinkConfig } from '@link/core';
 import type { ElfArch } from '@link/elf';
 import { amd64Elf } from '@link/arch-amd64/elf';
+import { i386Elf } from '@link/arch-386/elf';
+import { armElf } from '@link/arch-arm/elf';
 
 /**
  * The static registry of targets (no runtime discovery): which arch plug-in serves which `-m`
  * emulation and which ELF e_machine.
  */
-const ELF_ARCHES = [amd64Elf] satisfies ElfArch[];
+const ELF_ARCHES = [amd64Elf, i386Elf, armElf] satisfies ElfArch[];
 
 const EMULATIONS: Record<string, string> = {
   elf_x86_64: 'amd64',

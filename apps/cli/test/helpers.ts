@@ -229,8 +229,9 @@ function languageOf(file: string): Language {
   throw new Error(`cannot tell the language of ${file}`);
 }
 
-function compilerFor(lang: Language): string {
-  return lang === 'c++' ? 'g++' : 'gcc';
+/** `gcc`/`g++`, or a cross compiler's with its prefix (`i686-linux-gnu-`). */
+function compilerFor(lang: Language, prefix = ''): string {
+  return prefix + (lang === 'c++' ? 'g++' : 'gcc');
 }
 
 const versions = new Map<string, string>();
@@ -273,10 +274,10 @@ function materialize(source: Source): string {
  * path inside the cache; the path is stable, so repeated links see identical
  * inputs.
  */
-export function compile(source: Source, flags: readonly string[] = []): string {
+export function compile(source: Source, flags: readonly string[] = [], prefix = ''): string {
   const file = materialize(source);
   const lang = languageOf(file);
-  const compiler = compilerFor(lang);
+  const compiler = compilerFor(lang, prefix);
   const closure = [...localSourceClosure(file)].flatMap(([path, text]) => [path, text]);
   const key = sha256(compiler, compilerVersion(compiler), lang, JSON.stringify(flags), ...closure);
   const stem = basename(file, extname(file));
@@ -287,12 +288,12 @@ export function compile(source: Source, flags: readonly string[] = []): string {
 }
 
 /** `ar rcs` an archive from `members`, cached by the members' names and contents. */
-export function archive(name: string, members: readonly string[]): string {
+export function archive(name: string, members: readonly string[], prefix = ''): string {
   const key = sha256(...members.flatMap((m) => [basename(m), readFileSync(m)]));
   const dir = cachePath('lib', key.slice(0, 16));
   mkdirSync(dir, { recursive: true });
   return cached(join(dir, `lib${name}.a`), (tmp) => {
-    runChecked(['ar', 'rcs', tmp, ...members]);
+    runChecked([`${prefix}ar`, 'rcs', tmp, ...members]);
   });
 }
 
@@ -321,7 +322,8 @@ export function linkerPath(): string {
   return ld;
 }
 
-export type Driver = 'gcc' | 'g++';
+/** A compiler driver: `gcc`, `g++`, or a cross compiler's (`arm-linux-gnueabihf-g++`). */
+export type Driver = string;
 
 const checkedDrivers = new Set<Driver>();
 /** Proves that `<driver> -B<libexec>` really runs `<libexec>/ld` rather than the system ld. */

@@ -6,6 +6,7 @@
  * Each `relax*` function checks the bytes it is about to rewrite and returns false when they
  * are not the sequence the ABI promises; the caller then keeps the unrelaxed form.
  */
+import type { PltContext } from '@link/elf';
 
 /** `mov foo@GOTPCREL(%rip), %reg` → `lea foo(%rip), %reg`; `call/jmp *foo@GOTPCREL(%rip)` → direct. */
 export function canRelaxGotPcRelX(b: Uint8Array, loc: number, rex: boolean): boolean {
@@ -191,7 +192,9 @@ export const PLT_ENTRY_SIZE = 16;
 export const PLT_LAZY_OFFSET = 6;
 
 /** PLT0: `pushq GOT+8(%rip); jmp *GOT+16(%rip); nopl 0(%rax)`. */
-export function writePltHeader(b: Uint8Array, off: number, plt: number, gotPlt: number): void {
+export function writePltHeader(b: Uint8Array, off: number, ctx: PltContext): void {
+  const plt = ctx.pltAddr;
+  const gotPlt = ctx.gotPltAddr;
   b.set([0xff, 0x35], off);
   writeI32(b, off + 2, gotPlt + 8 - (plt + 6));
   b.set([0xff, 0x25], off + 6);
@@ -206,8 +209,9 @@ export function writePltEntry(
   entry: number,
   slot: number,
   index: number,
-  plt: number,
+  ctx: PltContext,
 ): void {
+  const plt = ctx.pltAddr;
   b.set([0xff, 0x25], off);
   writeI32(b, off + 2, slot - (entry + 6));
   b[off + 6] = 0x68;

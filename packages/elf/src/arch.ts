@@ -21,6 +21,23 @@ export interface ElfArch {
   imageBase: number;
   /** Byte that pads executable sections (int3 on x86). */
   trapFill: number;
+  /**
+   * REL targets (i386, ARM): the addend a relocation keeps in the field it patches (lld's
+   * `getImplicitAddend`). Read once, when the relocations are loaded, into the store's addend
+   * column, so every later pass (merge-section lookups, .eh_frame, scan, apply) sees an explicit
+   * addend; `applyRelocs` then overwrites the field's value bits.
+   */
+  implicitAddend?(type: number, b: Uint8Array, off: number): number;
+  /**
+   * TLS variant I (ARM): the thread pointer points at a TCB of this many bytes that precedes the
+   * TLS block. Absent for variant II (x86), where it points at the aligned end of the block.
+   */
+  tlsTcbSize?: number;
+  /**
+   * The output's e_flags, after checking that the inputs' flags can be mixed (ARM's EABI version
+   * and float ABI). Reports conflicts through `link.ctx.diag`. Absent: 0.
+   */
+  outputFlags?(link: ElfLink): number;
   /** Spec name of a relocation type, `R_X86_64_PC32`, or `unknown (N)`. */
   relocName(type: number): string;
   /**
@@ -37,7 +54,7 @@ export interface ElfArch {
   /** PLT entries for IFUNC symbols in static links, each jumping through its .got.plt slot. */
   iplt: {
     entrySize: number;
-    write(buf: Uint8Array, off: number, entryAddr: number, slotAddr: number): void;
+    write(buf: Uint8Array, off: number, entryAddr: number, slotAddr: number, ctx: PltContext): void;
   };
   /** Dynamic relocation types the static machinery emits. */
   R_IRELATIVE: number;
@@ -46,7 +63,7 @@ export interface ElfArch {
     /** PLT0, which pushes the link map and jumps to the resolver. */
     headerSize: number;
     entrySize: number;
-    writeHeader(buf: Uint8Array, off: number, pltAddr: number, gotPltAddr: number): void;
+    writeHeader(buf: Uint8Array, off: number, ctx: PltContext): void;
     /** Entry `index` jumps through `slotAddr`; until bound, the slot points back into it. */
     writeEntry(
       buf: Uint8Array,
@@ -54,7 +71,7 @@ export interface ElfArch {
       entryAddr: number,
       slotAddr: number,
       index: number,
-      pltAddr: number,
+      ctx: PltContext,
     ): void;
     /** Where an unbound .got.plt slot points: this offset into its PLT entry. */
     lazyOffset: number;
@@ -74,6 +91,15 @@ export interface ElfArch {
     /** The word-sized absolute relocation, for pointers in the descriptor and .init_array. */
     abs: number;
   };
+}
+
+/** What every PLT entry of one output may need besides its own addresses. */
+export interface PltContext {
+  pltAddr: number;
+  /** .got.plt, the base i386 PIC entries address through %ebx. */
+  gotPltAddr: number;
+  /** Position-independent output (PIE or shared): entries may not use absolute addresses. */
+  pic: boolean;
 }
 
 export interface DynRelTypes {

@@ -1,4 +1,5 @@
 import { SymFlag, w32, w64, type OutputSection } from '@link/core';
+import type { PltContext } from './arch.js';
 import type { ElfLink } from './link.js';
 import { writeRelEntry } from './dynamic-relocs.js';
 import { GotKind, gotNeedsRelative, tlsIsStatic } from './scan.js';
@@ -122,11 +123,16 @@ export function writeGotPlt(link: ElfLink, o: OutputSection, buf: Uint8Array): v
 export function writePlt(link: ElfLink, o: OutputSection, buf: Uint8Array): void {
   const arch = link.arch;
   const n = link.pltSyms.length;
+  const ctx: PltContext = {
+    pltAddr: o.addr,
+    gotPltAddr: link.synth.gotPlt.addr,
+    pic: link.ctx.target.isPIC,
+  };
   if (n > 0) {
-    arch.plt.writeHeader(buf, o.fileOffset, o.addr, link.synth.gotPlt.addr);
+    arch.plt.writeHeader(buf, o.fileOffset, ctx);
     for (let i = 0; i < n; i++) {
       const off = arch.plt.headerSize + i * arch.plt.entrySize;
-      arch.plt.writeEntry(buf, o.fileOffset + off, o.addr + off, pltSlotAddr(link, i), i, o.addr);
+      arch.plt.writeEntry(buf, o.fileOffset + off, o.addr + off, pltSlotAddr(link, i), i, ctx);
     }
   }
   const ibase = (n > 0 ? arch.plt.headerSize : 0) + n * arch.plt.entrySize;
@@ -137,6 +143,7 @@ export function writePlt(link: ElfLink, o: OutputSection, buf: Uint8Array): void
       o.fileOffset + ibase + i * es,
       o.addr + ibase + i * es,
       pltSlotAddr(link, n + i),
+      ctx,
     );
   }
 }

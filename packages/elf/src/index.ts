@@ -1,5 +1,5 @@
 export * from './constants.js';
-export type { ElfArch, DynRelTypes } from './arch.js';
+export type { ElfArch, DynRelTypes, PltContext } from './arch.js';
 export { ElfLink, linkElf, elfPasses, type UndefRef } from './link.js';
 export { ElfObjectFile, isElf, elfType } from './object-file.js';
 export { refLocation } from './resolution.js';

@@ -228,8 +228,13 @@ export function layout(link: ElfLink): void {
     link.tlsEnd = last.addr + last.size;
     link.tlsAlign = tlsAlign;
     const memsz = link.tlsEnd - link.tlsStart;
-    // Variant II (x86): the thread pointer sits at the aligned end of the block.
-    link.tp = link.tlsStart + alignTo(memsz, tlsAlign);
+    const tcb = link.arch.tlsTcbSize;
+    // Variant I (ARM): the thread pointer points at the TCB, which the block follows at its
+    // alignment. Variant II (x86): the thread pointer sits at the aligned end of the block.
+    link.tp =
+      tcb !== undefined
+        ? link.tlsStart - alignTo(tcb, tlsAlign)
+        : link.tlsStart + alignTo(memsz, tlsAlign);
     segs.push({
       type: C.PT_TLS,
       flags: C.PF_R,

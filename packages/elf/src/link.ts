@@ -193,6 +193,13 @@ elfPasses.push(
   pass('resolveSymbols', resolveSymbols, true),
   pass('defineLinkerSymbols', defineLinkerSymbols),
   pass('checkDuplicates', checkDuplicates, true),
+  pass(
+    'checkInputFlags',
+    (l) => {
+      l.eflags = l.arch.outputFlags?.(l) ?? 0;
+    },
+    true,
+  ),
   pass('computeBindings', computeBindings, true),
   pass('gcSections', runGcSections),
   pass('convertCommonSymbols', convertCommonSymbols),

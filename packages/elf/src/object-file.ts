@@ -309,6 +309,20 @@ export function readObject(link: ElfLink, file: ElfObjectFile): void {
     // Decoded once into the relocation store: the raw entries need not stay in memory.
     const raw = file.readOnce(sh.offset, sh.offset + sh.size);
     target.relocs = readRelocs(link, file, raw, sh, secName(sh));
+    if (sh.type === C.SHT_REL) readImplicitAddends(link, target);
+  }
+}
+
+/** REL relocations keep their addends in the patched fields: copy them to the addend column. */
+function readImplicitAddends(link: ElfLink, sec: InputSection): void {
+  const read = link.arch.implicitAddend;
+  const t = sec.relocs!;
+  if (!read || sec.type === C.SHT_NOBITS) return;
+  const b = sec.contents;
+  const { offset, type, addend } = link.ctx.relocs;
+  for (let k = t.start, end = t.start + t.count; k < end; k++) {
+    // A field past the end is reported by the scan, which names the relocation.
+    addend[k] = offset[k]! + 4 <= b.length ? read(type[k]!, b, offset[k]!) : 0;
   }
 }
 

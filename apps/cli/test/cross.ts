@@ -1,0 +1,146 @@
+// Harness for the 386 and ARM end-to-end tests: the cross compilers Debian ships, how to run what
+// they build on this amd64 machine, and the test sysroots with the targets' libsqlite3.a.
+//
+// 386 programs run natively (the kernel runs 32-bit x86): static ones directly, dynamic ones
+// through the i686 sysroot's dynamic linker, because Debian's cross packages install their
+// libraries under /usr/i686-linux-gnu rather than where PT_INTERP points. qemu-i386 7.2 hangs on
+// threaded programs, so it is never used. ARM programs run under qemu-arm with the armhf sysroot.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import {
+  archive,
+  compile,
+  link,
+  linkOk,
+  repoRoot,
+  requireFile,
+  requireTool,
+  runCommand,
+  RUN_TIMEOUT_MS,
+  type LinkResult,
+  type RunResult,
+  type Source,
+} from './helpers.js';
+
+export interface CrossTarget {
+  /** Short name for test titles and scratch dirs. */
+  name: 'i686' | 'armhf';
+  /** Tool prefix: `<prefix>gcc`, `<prefix>g++`, `<prefix>ar`. */
+  prefix: string;
+  /** Where Debian's cross packages put the target's libc, libstdc++ and dynamic linker. */
+  libDir: string;
+  /** The dynamic linker inside libDir. */
+  interpreter: string;
+  /** Debian packages providing the compilers. */
+  aptPackages: string;
+  /** Debian multiarch name, for the test sysroot (`.cache/sysroots/<dpkgArch>`). */
+  dpkgArch: 'i386' | 'armhf';
+  triplet: string;
+  /** `readelf -r` relocation name prefix. */
+  relocPrefix: string;
+}
+
+export const I686: CrossTarget = {
+  name: 'i686',
+  prefix: 'i686-linux-gnu-',
+  libDir: '/usr/i686-linux-gnu/lib',
+  interpreter: '/usr/i686-linux-gnu/lib/ld-linux.so.2',
+  aptPackages: 'gcc-i686-linux-gnu g++-i686-linux-gnu',
+  dpkgArch: 'i386',
+  triplet: 'i386-linux-gnu',
+  relocPrefix: 'R_386_',
+};
+
+export const ARMHF: CrossTarget = {
+  name: 'armhf',
+  prefix: 'arm-linux-gnueabihf-',
+  libDir: '/usr/arm-linux-gnueabihf/lib',
+  interpreter: '/usr/arm-linux-gnueabihf/lib/ld-linux-armhf.so.3',
+  aptPackages: 'gcc-arm-linux-gnueabihf g++-arm-linux-gnueabihf',
+  dpkgArch: 'armhf',
+  triplet: 'arm-linux-gnueabihf',
+  relocPrefix: 'R_ARM_',
+};
+
+/** Fails with an install hint unless the target's compilers (and qemu-arm for ARM) exist. */
+export function requireCross(t: CrossTarget): void {
+  requireTool(`${t.prefix}gcc`, t.aptPackages);
+  requireTool(`${t.prefix}g++`, t.aptPackages);
+  requireFile(t.interpreter, t.aptPackages);
+  if (t.name === 'armhf') requireTool('qemu-arm', 'qemu-user');
+}
+
+/** Compiles with the target's gcc/g++ (cached like compile()). */
+export function crossCompile(
+  t: CrossTarget,
+  source: Source,
+  flags: readonly string[] = [],
+): string {
+  return compile(source, flags, t.prefix);
+}
+
+/** `ar rcs` with the target's ar. */
+export function crossArchive(t: CrossTarget, name: string, members: readonly string[]): string {
+  return archive(name, members, t.prefix);
+}
+
+/** Links with `<prefix>gcc` (or g++) `-B<libexec>`, so tslink is the linker. */
+export function crossLink(
+  t: CrossTarget,
+  lang: 'c' | 'c++',
+  args: readonly string[],
+  name = 'a.out',
+): LinkResult {
+  return link(`${t.prefix}${lang === 'c++' ? 'g++' : 'gcc'}`, args, `${t.name}-${name}`);
+}
+
+/** crossLink(), throwing with the linker's diagnostics unless it succeeded. */
+export function crossLinkOk(
+  t: CrossTarget,
+  lang: 'c' | 'c++',
+  args: readonly string[],
+  name = 'a.out',
+): LinkResult {
+  return linkOk(`${t.prefix}${lang === 'c++' ? 'g++' : 'gcc'}`, args, `${t.name}-${name}`);
+}
+
+/** Whether an ELF file has a PT_INTERP (is dynamically linked). */
+function isDynamic(exe: string): boolean {
+  const r = runCommand(['readelf', '-lW', exe]);
+  return /\bINTERP\b/.test(r.stdout);
+}
+
+export interface CrossRunOptions {
+  /** Extra directories searched for shared libraries (the test's own .so files). */
+  libraryPath?: readonly string[];
+  env?: Record<string, string>;
+}
+
+/** Runs a program built for `t` on this machine, as the header of this file describes. */
+export function crossRun(
+  t: CrossTarget,
+  exe: string,
+  args: readonly string[] = [],
+  options: CrossRunOptions = {},
+): RunResult {
+  const libs = [...(options.libraryPath ?? []), t.libDir].join(':');
+  let argv: string[];
+  if (t.name === 'i686') {
+    argv = isDynamic(exe) ? [t.interpreter, '--library-path', libs, exe, ...args] : [exe, ...args];
+  } else {
+    argv = ['qemu-arm', '-L', dirname(t.libDir), '-E', `LD_LIBRARY_PATH=${libs}`, exe, ...args];
+  }
+  return runCommand(argv, { cwd: dirname(exe), timeoutMs: RUN_TIMEOUT_MS, env: options.env });
+}
+
+/** The target's libsqlite3.a and include dir, from tools/sysroots/setup.sh. */
+export function sqliteSysroot(t: CrossTarget): { lib: string; include: string } {
+  const root = join(repoRoot, '.cache', 'sysroots', t.dpkgArch);
+  const lib = join(root, 'usr', 'lib', t.triplet, 'libsqlite3.a');
+  if (!existsSync(lib)) {
+    throw new Error(
+      `missing ${lib}: run tools/sysroots/setup.sh (as root; it unpacks libsqlite3-dev:${t.dpkgArch})`,
+    );
+  }
+  return { lib, include: join(root, 'usr', 'include') };
+}
