@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { ARMHF, I686, crossRun, requireCross, type CrossTarget } from './cross.js';
 import {
   cacheDir,
   describeResult,
@@ -25,8 +26,16 @@ afterAll(removeScratchDirs);
 
 const GO_TIMEOUT_MS = 240_000;
 
-/** `go build` of a fixture package (GOPATH mode: the fixtures have no go.mod), linked by tslink. */
-function goBuild(pkg: string, out: string, extra: string[] = []): void {
+/**
+ * `go build` of a fixture package (GOPATH mode: the fixtures have no go.mod), linked by tslink.
+ * `env` cross-compiles (GOARCH, CC).
+ */
+function goBuild(
+  pkg: string,
+  out: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): void {
   requireTool('go', 'golang-go');
   linkerPath();
   runChecked(
@@ -48,6 +57,7 @@ function goBuild(pkg: string, out: string, extra: string[] = []): void {
         GOPATH: join(cacheDir, 'gopath'),
         GOFLAGS: '',
         CGO_ENABLED: '1',
+        ...env,
       },
     },
   );
@@ -109,3 +119,33 @@ describe('Go with -linkmode=external through tslink', { timeout: GO_TIMEOUT_MS *
     expect(runOk(host)).toBe('hello from a Go c-shared library\nGoSquare(7)=49\n');
   });
 });
+
+// Go's cgo for 386 and arm, cross-compiled with Debian's cross gcc as CC and linked by tslink. The
+// 386 program runs natively through the i686 dynamic linker (qemu-i386 7.2 cannot run Go 386
+// binaries, whatever linked them), the arm one under qemu-arm.
+interface GoCross {
+  target: CrossTarget;
+  env: Record<string, string> & { GOARCH: string };
+}
+
+describe.each<GoCross>([
+  { target: I686, env: { GOARCH: '386', CC: 'i686-linux-gnu-gcc' } },
+  { target: ARMHF, env: { GOARCH: 'arm', GOARM: '7', CC: 'arm-linux-gnueabihf-gcc' } },
+])(
+  'Go cgo for $env.GOARCH with -linkmode=external through tslink',
+  { timeout: GO_TIMEOUT_MS * 2 },
+  ({ target, env }) => {
+    it('a cgo program: Go calls C, C calls back into Go', () => {
+      requireCross(target);
+      const exe = join(makeScratchDir(`go-cgo-${env.GOARCH}`), 'cgo');
+      goBuild('cgo', exe, [], env);
+      const header = runChecked(['readelf', '-h', exe]).stdout;
+      expect(header).toMatch(env.GOARCH === '386' ? /Machine:\s+Intel 80386/ : /Machine:\s+ARM/);
+      const r = crossRun(target, exe);
+      expect({ status: r.status, stdout: r.stdout }, describeResult(r)).toEqual({
+        status: 0,
+        stdout: 'C says: hello from Go\ncAdd: 205\n',
+      });
+    });
+  },
+);

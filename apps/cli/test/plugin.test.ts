@@ -8,6 +8,15 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import {
+  ARMHF,
+  I686,
+  crossCompile,
+  crossLinkOk,
+  crossRun,
+  requireCross,
+  type CrossTarget,
+} from './cross.js';
+import {
   compile,
   describeResult,
   elflint,
@@ -124,6 +133,45 @@ describe('--buildmode=plugin', () => {
     expect({ status: r.status, stdout: r.stdout }, describeResult(r)).toEqual({
       status: 0,
       stdout: 'constructed in the plugin; check(21)=42\ncaught: negative input -3\n',
+    });
+  });
+});
+
+// The same host and plugins for i686 (run natively) and armhf (under qemu-arm): the arch's
+// plugin initializer, pointer-sized descriptor words and REL relocations.
+describe.each([I686, ARMHF])('--buildmode=plugin for $name', (target: CrossTarget) => {
+  it('a host loads two plugins, which share its one copy of its symbols', () => {
+    requireCross(target);
+    const plug = (source: string, flags: string[]) =>
+      crossLinkOk(
+        target,
+        'c',
+        [
+          '-shared',
+          `-Wl,--buildmode=plugin${flags.map((f) => `,${f}`).join('')}`,
+          crossCompile(target, source, ['-O2', '-fPIC']),
+        ],
+        'plugin.so',
+      ).output;
+    const h = crossLinkOk(
+      target,
+      'c',
+      [
+        crossCompile(target, 'plugin_host.c', ['-O2', `-I${RUNTIME}`]),
+        crossCompile(target, join(RUNTIME, 'tslink_plugin.c'), ['-O2']),
+      ],
+      'host',
+    ).output;
+    const alpha = plug('plugin_alpha.c', ['--pluginpath=example/alpha']);
+    const beta = plug('plugin_beta.c', []);
+    const r = crossRun(target, h, [alpha, beta]);
+    expect({ status: r.status, stdout: r.stdout }, describeResult(r)).toEqual({
+      status: 0,
+      stdout:
+        'example/alpha: alpha run(5)=15 calls=1\n' +
+        'plugin.so: beta run(5)=50 calls=1\n' +
+        'host_counter=102\n' +
+        `plugin.Open(${alpha}): plugin already loaded\n`,
     });
   });
 });

@@ -26,6 +26,7 @@ import {
   SymFlag,
   SymState,
   referenceSymbol,
+  w32,
   w64,
   type Context,
   type LinkExtension,
@@ -123,8 +124,9 @@ function addPluginSections(link: ElfLink): void {
   const syms = ctx.syms;
   const arch = link.arch;
   const init = arch.pluginInit;
-  if (!init || !arch.is64)
-    throw new LinkError(`--buildmode=plugin is not supported for ${arch.name} yet`);
+  if (!init) throw new LinkError(`--buildmode=plugin is not supported for ${arch.name} yet`);
+  // Pointer-sized words, as the C runtime's structs have them.
+  const W = ctx.target.ptrSize;
   const path = ctx.config.plugin.path ?? baseName(ctx.config.output);
 
   // The exports: this plugin's default-visibility definitions in .dynsym, by name.
@@ -153,26 +155,27 @@ function addPluginSections(link: ElfLink): void {
 
   // .data.rel.ro: the descriptor, then the table. Every word is a pointer but nexports.
   const words = DESCRIPTOR_WORDS + exports.length * 2;
-  const data = new Uint8Array(words * 8);
-  w64(data, 16, exports.length);
+  const data = new Uint8Array(words * W);
+  if (W === 8) w64(data, 16, exports.length);
+  else w32(data, 8, exports.length);
   const relro = outputSection(link, '.data.rel.ro', C.SHT_PROGBITS, C.SHF_ALLOC | C.SHF_WRITE);
-  const desc = addSection(link, relro, '.data.rel.ro', C.SHF_ALLOC | C.SHF_WRITE, 8, data);
+  const desc = addSection(link, relro, '.data.rel.ro', C.SHF_ALLOC | C.SHF_WRITE, W, data);
   const ptrs: { at: number; sym: SymId }[] = [];
   ptrs.push({ at: 0, sym: local(strSec, 0) });
-  ptrs.push({ at: 8, sym: local(desc, DESCRIPTOR_WORDS * 8) });
+  ptrs.push({ at: W, sym: local(desc, DESCRIPTOR_WORDS * W) });
   BOUNDS.forEach((name, i) => {
     const o = link.outputSections.find((s) => s.name === name && s.members.length > 0);
     const first = o ? o.members[0]! : desc;
     const last = o ? o.members[o.members.length - 1]! : desc;
-    ptrs.push({ at: 24 + i * 16, sym: local(first, 0) });
-    ptrs.push({ at: 32 + i * 16, sym: local(last, o ? last.size : 0) });
+    ptrs.push({ at: (3 + i * 2) * W, sym: local(first, 0) });
+    ptrs.push({ at: (4 + i * 2) * W, sym: local(last, o ? last.size : 0) });
   });
   exports.forEach((e, i) => {
-    const at = (DESCRIPTOR_WORDS + i * 2) * 8;
+    const at = (DESCRIPTOR_WORDS + i * 2) * W;
     ptrs.push({ at, sym: local(strSec, strOff[i + 1]!) });
     // A local alias: the table holds this plugin's own definition.
     const alias = syms.addLocal(-1, 0, syms.section[e.id]!, syms.value[e.id]!, syms.type[e.id]!);
-    ptrs.push({ at: at + 8, sym: alias });
+    ptrs.push({ at: at + W, sym: alias });
   });
   setRelocs(
     link,
@@ -208,8 +211,8 @@ function addPluginSections(link: ElfLink): void {
     initArray,
     '.init_array',
     C.SHF_ALLOC | C.SHF_WRITE,
-    8,
-    new Uint8Array(8),
+    W,
+    new Uint8Array(W),
   );
   setRelocs(link, entry, [{ offset: 0, type: init.abs, sym: local(code, 0), addend: 0 }]);
 
