@@ -7,9 +7,11 @@
 // threaded programs, so it is never used. ARM programs run under qemu-arm with the armhf sysroot.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { expect } from 'vitest';
 import {
   archive,
   compile,
+  describeResult,
   link,
   linkOk,
   repoRoot,
@@ -21,6 +23,7 @@ import {
   type RunResult,
   type Source,
 } from './helpers.js';
+import type { Program } from './programs.js';
 
 export interface CrossTarget {
   /** Short name for test titles and scratch dirs. */
@@ -143,4 +146,59 @@ export function sqliteSysroot(t: CrossTarget): { lib: string; include: string } 
     );
   }
   return { lib, include: join(root, 'usr', 'include') };
+}
+
+// ---------------------------------------------------------------------------
+// The amd64 program list (programs.ts), rebuilt for a 32-bit target.
+
+export interface Mode {
+  label: 'static' | 'PIE' | 'non-PIE';
+  /** Compiler flags placed before the program's own (so its -fPIC wins). */
+  cflags: readonly string[];
+  ldflags: readonly string[];
+}
+
+// Debian's cross gcc builds PIE by default; the static and -no-pie modes compile
+// position-dependent code so that the absolute relocation forms, copy relocations and
+// canonical PLT entries are exercised as well as the GOT-relative ones.
+export const MODES: readonly Mode[] = [
+  { label: 'static', cflags: ['-fno-pie'], ldflags: ['-static'] },
+  { label: 'PIE', cflags: [], ldflags: ['-pie'] },
+  { label: 'non-PIE', cflags: ['-fno-pie'], ldflags: ['-no-pie'] },
+];
+
+/** The program ran, exited with `status` without a signal, and printed exactly `stdout`. */
+export function expectRun(run: RunResult, stdout: string, status = 0): void {
+  expect(
+    { status: run.status, signal: run.signal, stdout: run.stdout },
+    describeResult(run),
+  ).toEqual({ status, signal: null, stdout });
+}
+
+export function languageOf(p: Program): 'c' | 'c++' {
+  return p.driver === 'g++' ? 'c++' : 'c';
+}
+
+/** A program's link arguments in `mode`; its archive is built with the target's `ar`. */
+export function crossProgramArgs(
+  t: CrossTarget,
+  mode: Mode,
+  p: Program,
+  objects: readonly string[],
+): string[] {
+  let inputs = [...objects];
+  if (p.name.startsWith('static archive')) {
+    const [main, lateUser, ...members] = objects;
+    const lib = crossArchive(t, `members-${t.name}`, members);
+    inputs = [main!, '-Wl,--start-group', lib, lateUser!, '-Wl,--end-group'];
+  }
+  return [...mode.ldflags, ...(p.ldflags ?? []), ...inputs, ...(p.libs ?? [])];
+}
+
+/**
+ * A program's expected output on ILP32: threads.c sums into a `long`, which is 32 bits there,
+ * so its grand total wraps (4200210000 - 2^32), as it does with GNU ld's output.
+ */
+export function ilp32Stdout(p: Program): string {
+  return p.stdout.replace('grand=4200210000', `grand=${4200210000 - 2 ** 32}`);
 }

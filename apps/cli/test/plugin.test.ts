@@ -169,7 +169,7 @@ describe.each([I686, ARMHF])('--buildmode=plugin for $name', (target: CrossTarge
       status: 0,
       stdout:
         'example/alpha: alpha run(5)=15 calls=1\n' +
-        'plugin.so: beta run(5)=50 calls=1\n' +
+        `${target.name}-plugin.so: beta run(5)=50 calls=1\n` +
         'host_counter=102\n' +
         `plugin.Open(${alpha}): plugin already loaded\n`,
     });

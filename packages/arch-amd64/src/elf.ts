@@ -17,6 +17,10 @@ import {
   MERGE_SECTION_SYM,
   RelClass,
   applyAbsWord,
+  canRelaxTlsToLe,
+  isLocalBinding,
+  noteReference,
+  reportOverflow,
   pltEntryAddr,
   refLocation,
   scanRelAction,
@@ -45,17 +49,6 @@ import {
   writePltHeader,
 } from './isa.js';
 
-/** Whether references to `sym` can bind at link time (no dynamic symbol can preempt it). */
-function isLocalBinding(link: ElfLink, sym: number): boolean {
-  const syms = link.ctx.syms;
-  if (syms.state[sym] === SymState.Shared) return false;
-  if ((syms.flags[sym]! & SymFlag.Preemptible) !== 0) return false;
-  // In a static link every definition is final, and an undefined weak symbol is 0.
-  if (!link.ctx.target.isPIC) return true;
-  // PC-relative addressing cannot reach an absolute address from position-independent code.
-  return syms.state[sym] === SymState.Defined && (syms.flags[sym]! & SymFlag.Absolute) === 0;
-}
-
 function canRelaxGot(
   link: ElfLink,
   b: Uint8Array,
@@ -68,12 +61,6 @@ function canRelaxGot(
   // In position-independent output an undefined weak must stay 0 at run time: keep the GOT.
   if (link.ctx.target.isPIC && link.isUndefined(sym)) return false;
   return canRelaxGotPcRelX(b, off, type === R.R_X86_64_REX_GOTPCRELX);
-}
-
-/** Initial-exec can become local-exec only in an executable (the TLS block is the main one),
- * and only for its own TLS symbols. */
-function canRelaxTlsToLe(link: ElfLink, sym: number): boolean {
-  return !link.ctx.target.isShared && (link.ctx.syms.flags[sym]! & SymFlag.Imported) === 0;
 }
 
 /** In an executable, dynamic TLS models of another module's symbol become initial-exec. */
@@ -102,26 +89,7 @@ function scanRelocs(link: ElfLink, sec: InputSection): void {
     const sym = syms_[i]!;
     const off = offsets[i]!;
     if (type === R.R_X86_64_NONE) continue;
-    if (off >= b.length && b.length > 0) {
-      ctx.diag.error(
-        `${formatLocation(sec.file.displayName, sec.name, off)}: relocation offset is past the end of the section`,
-      );
-      continue;
-    }
-    const st = syms.state[sym]!;
-    if (
-      (st === SymState.Undefined || st === SymState.Lazy) &&
-      (syms.flags[sym]! & SymFlag.RefStrong) !== 0 &&
-      (syms.flags[sym]! & SymFlag.Weak) === 0
-    ) {
-      link.undefRefs.push({ sym, sec: sec.id, offset: off });
-    }
-    if (
-      syms.type[sym] === STT_GNU_IFUNC &&
-      st === SymState.Defined &&
-      (syms.flags[sym]! & SymFlag.Preemptible) === 0
-    )
-      syms.flags[sym] = syms.flags[sym]! | SymFlag.NeedsIplt;
+    if (!noteReference(link, sec, sym, off, 1)) continue;
     switch (type) {
       case R.R_X86_64_64:
         scanRelAction(link, sec, off, type, RelClass.AbsWord, sym);
@@ -208,23 +176,6 @@ function scanRelocs(link: ElfLink, sec: InputSection): void {
   }
 }
 
-function overflow(
-  link: ElfLink,
-  sec: InputSection,
-  off: number,
-  type: number,
-  sym: number,
-  v: number,
-  lo: number,
-  hi: number,
-): void {
-  const name = link.ctx.symName(sym);
-  link.ctx.diag.error(
-    `${formatLocation(sec.file.displayName, sec.name, off)}: relocation ${R.relocName(type)} out of range: ${v} is not in [${lo}, ${hi}]; references '${name}'` +
-      (link.ctx.syms.state[sym] === SymState.Defined ? '' : `\n>>> ${name} is undefined`),
-  );
-}
-
 const S32_MIN = -0x80000000;
 const S32_MAX = 0x7fffffff;
 const U32_MAX = 0xffffffff;
@@ -283,39 +234,43 @@ function applyRelocs(
         // A call to (or PC-relative use of) a function another module may define: its PLT entry.
         if (f & SymFlag.NeedsPlt && !(f & SymFlag.NeedsIplt)) S = pltEntryAddr(link, sym);
         v = S + A - P;
-        if (v < S32_MIN || v > S32_MAX) overflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
+        if (v < S32_MIN || v > S32_MAX)
+          reportOverflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
         w32(buf, loc, v);
         continue;
       case R.R_X86_64_32:
         v = S + A;
-        if (v < 0 || v > U32_MAX) overflow(link, sec, off, type, sym, v, 0, U32_MAX);
+        if (v < 0 || v > U32_MAX) reportOverflow(link, sec, off, type, sym, v, 0, U32_MAX);
         w32(buf, loc, v);
         continue;
       case R.R_X86_64_32S:
         v = S + A;
-        if (v < S32_MIN || v > S32_MAX) overflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
+        if (v < S32_MIN || v > S32_MAX)
+          reportOverflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
         w32(buf, loc, v);
         continue;
       case R.R_X86_64_16:
         v = S + A;
-        if (v < -0x8000 || v > 0xffff) overflow(link, sec, off, type, sym, v, -0x8000, 0xffff);
+        if (v < -0x8000 || v > 0xffff)
+          reportOverflow(link, sec, off, type, sym, v, -0x8000, 0xffff);
         buf[loc] = v & 0xff;
         buf[loc + 1] = (v >> 8) & 0xff;
         continue;
       case R.R_X86_64_PC16:
         v = S + A - P;
-        if (v < -0x8000 || v > 0x7fff) overflow(link, sec, off, type, sym, v, -0x8000, 0x7fff);
+        if (v < -0x8000 || v > 0x7fff)
+          reportOverflow(link, sec, off, type, sym, v, -0x8000, 0x7fff);
         buf[loc] = v & 0xff;
         buf[loc + 1] = (v >> 8) & 0xff;
         continue;
       case R.R_X86_64_8:
         v = S + A;
-        if (v < -0x80 || v > 0xff) overflow(link, sec, off, type, sym, v, -0x80, 0xff);
+        if (v < -0x80 || v > 0xff) reportOverflow(link, sec, off, type, sym, v, -0x80, 0xff);
         buf[loc] = v & 0xff;
         continue;
       case R.R_X86_64_PC8:
         v = S + A - P;
-        if (v < -0x80 || v > 0x7f) overflow(link, sec, off, type, sym, v, -0x80, 0x7f);
+        if (v < -0x80 || v > 0x7f) reportOverflow(link, sec, off, type, sym, v, -0x80, 0x7f);
         buf[loc] = v & 0xff;
         continue;
       case R.R_X86_64_GOTPCREL:
@@ -332,7 +287,8 @@ function applyRelocs(
           }
           v = S + A - P;
         }
-        if (v < S32_MIN || v > S32_MAX) overflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
+        if (v < S32_MIN || v > S32_MAX)
+          reportOverflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
         w32(buf, loc, v);
         continue;
       }
@@ -341,7 +297,8 @@ function applyRelocs(
         continue;
       case R.R_X86_64_GOT32:
         v = gotAddr + syms.gotIdx[sym]! * 8 - gotBase + A;
-        if (v < S32_MIN || v > S32_MAX) overflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
+        if (v < S32_MIN || v > S32_MAX)
+          reportOverflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
         w32(buf, loc, v);
         continue;
       case R.R_X86_64_GOT64:
@@ -350,7 +307,8 @@ function applyRelocs(
         continue;
       case R.R_X86_64_GOTPC32:
         v = gotBase + A - P;
-        if (v < S32_MIN || v > S32_MAX) overflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
+        if (v < S32_MIN || v > S32_MAX)
+          reportOverflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
         w32(buf, loc, v);
         continue;
       case R.R_X86_64_GOTPC64:
@@ -364,7 +322,7 @@ function applyRelocs(
         continue;
       case R.R_X86_64_SIZE32:
         v = syms.size[sym]! + A;
-        if (v < 0 || v > U32_MAX) overflow(link, sec, off, type, sym, v, 0, U32_MAX);
+        if (v < 0 || v > U32_MAX) reportOverflow(link, sec, off, type, sym, v, 0, U32_MAX);
         w32(buf, loc, v);
         continue;
       case R.R_X86_64_SIZE64:
@@ -372,7 +330,8 @@ function applyRelocs(
         continue;
       case R.R_X86_64_TPOFF32:
         v = S + A - tp;
-        if (v < S32_MIN || v > S32_MAX) overflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
+        if (v < S32_MIN || v > S32_MAX)
+          reportOverflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
         w32(buf, loc, v);
         continue;
       case R.R_X86_64_TPOFF64:

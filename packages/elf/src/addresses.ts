@@ -25,7 +25,7 @@ export function computeSymbolAddresses(link: ElfLink): void {
       if (st === SymState.Shared && f & SymFlag.NeedsCopy && dynbss)
         syms.addr[id] = dynbss.addr + link.copyOffsets.get(id)!;
       else if (st === SymState.Shared && f & SymFlag.CanonicalPlt)
-        syms.addr[id] = pltEntryAddr(link, id);
+        syms.addr[id] = pltEntryAddr(link, id) + (link.arch.plt.canonicalOffset ?? 0);
       else syms.addr[id] = 0;
       continue;
     }
@@ -45,7 +45,8 @@ export function computeSymbolAddresses(link: ElfLink): void {
       continue;
     }
     syms.addr[id] = sec.addrOf(syms.value[id]!);
-    if (syms.flags[id]! & SymFlag.NeedsIplt) syms.addr[id] = pltEntryAddr(link, id);
+    if (syms.flags[id]! & SymFlag.NeedsIplt)
+      syms.addr[id] = pltEntryAddr(link, id) + (link.arch.plt.canonicalOffset ?? 0);
   }
   const entry = ctx.config.entry ?? '_start';
   const e = syms.lookup(entry);

@@ -38,6 +38,16 @@ export interface ElfArch {
    * and float ABI). Reports conflicts through `link.ctx.diag`. Absent: 0.
    */
   outputFlags?(link: ElfLink): number;
+  /**
+   * Runs after the synthetic chunks exist and before the first layout (ARM: orders .ARM.exidx
+   * by the code it describes and covers the gaps).
+   */
+  beforeLayout?(link: ElfLink): void;
+  /**
+   * Runs after each layout with every address assigned; returns true when it changed section
+   * sizes (ARM: added range-extension thunks), and layout runs again. Must converge.
+   */
+  relayout?(link: ElfLink): boolean;
   /** Spec name of a relocation type, `R_X86_64_PC32`, or `unknown (N)`. */
   relocName(type: number): string;
   /**
@@ -58,6 +68,11 @@ export interface ElfArch {
   };
   /** Dynamic relocation types the static machinery emits. */
   R_IRELATIVE: number;
+  /**
+   * In dynamically linked output, IRELATIVE relocations go to .rel(a).dyn rather than
+   * DT_JMPREL (glibc's ARM loader rejects them among the lazy PLT relocations).
+   */
+  irelativeInRelDyn?: boolean;
   /** The lazy-binding PLT of dynamically linked outputs. */
   plt: {
     /** PLT0, which pushes the link map and jumps to the resolver. */
@@ -75,9 +90,21 @@ export interface ElfArch {
     ): void;
     /** Where an unbound .got.plt slot points: this offset into its PLT entry. */
     lazyOffset: number;
+    /** Unbound slots point at PLT0 instead (ARM: the resolver finds the slot through ip). */
+    lazyToHeader?: boolean;
+    /**
+     * Offset of the entry point that serves as the function's address (ARM: the ARM code after
+     * a Thumb prefix), for canonical PLT entries and IFUNC PLT entries. Absent: 0.
+     */
+    canonicalOffset?: number;
   };
   /** Dynamic relocation types, by role. */
   dynRel: DynRelTypes;
+  /**
+   * REL targets: which word of a TLS descriptor holds the addend of a symbol-less TLSDESC
+   * relocation (glibc reads its `argument` field: word 1 on i386, word 0 on ARM). Absent: 1.
+   */
+  tlsDescAddendWord?: number;
   /** The dynamic linker executables name in PT_INTERP by default. */
   defaultInterpreter: string;
   /**

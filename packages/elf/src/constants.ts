@@ -183,3 +183,7 @@ export const DF_ORIGIN = 0x1;
 export const DF_1_NODELETE = 0x8;
 export const DF_1_ORIGIN = 0x80;
 export const DF_1_NOOPEN = 0x40;
+
+/** Processor-specific (ARM EHABI): the unwind index table section and its segment. */
+export const SHT_ARM_EXIDX = 0x70000001;
+export const PT_ARM_EXIDX = 0x70000001;

@@ -269,6 +269,8 @@ export function createDynamicSections(link: ElfLink): DynamicSections {
   let gnuHash: OutputSection | null = null;
   if (style !== 'sysv') {
     gnuHash = synth('.gnu.hash', C.SHT_GNU_HASH, A, ptr);
+    // ELFCLASS32 readers (elflint, GNU ld's own output) expect 4-byte words here.
+    if (!is64) gnuHash.entsize = 4;
     const nDef = t.symbols.length + 1 - t.firstDefined;
     gnuHash.size = 16 + t.gnuBloomWords * ptr + t.gnuHashBuckets * 4 + nDef * 4;
     gnuHash.writer = (o, buf) => writeGnuHash(link, o, buf);

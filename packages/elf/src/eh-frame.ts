@@ -197,7 +197,7 @@ function skipLeb(b: Uint8Array, o: number): number {
 }
 
 /** The FDE pointer encoding a CIE declares (its 'R' augmentation), absptr if none. */
-function cieFdeEncoding(b: Uint8Array, cie: number): number {
+function cieFdeEncoding(b: Uint8Array, cie: number, ptr8: boolean): number {
   let p = cie + 8;
   const version = b[p++]!;
   const augStart = p;
@@ -217,7 +217,8 @@ function cieFdeEncoding(b: Uint8Array, cie: number): number {
     else if (c === 'P') {
       const enc = b[p++]!;
       const sz = enc === DW_EH_PE_omit ? 0 : ([8, 0, 2, 4, 8][enc & 7] ?? 4);
-      p += (enc & 0x0f) === DW_EH_PE_absptr ? 8 : sz;
+      // An absptr personality is pointer-sized (4 bytes in ELFCLASS32).
+      p += (enc & 0x0f) === DW_EH_PE_absptr ? (ptr8 ? 8 : 4) : sz;
     } else if (c === 'S' || c === 'B' || c === 'G') continue;
     else return DW_EH_PE_absptr;
   }
@@ -254,7 +255,7 @@ export function writeEhFrameHdr(
       const cie = o + 4 - id;
       let enc = cieEnc.get(cie);
       if (enc === undefined) {
-        enc = cieFdeEncoding(buf, cie);
+        enc = cieFdeEncoding(buf, cie, ptr8);
         cieEnc.set(cie, enc);
       }
       const [loc] = readEncoded(buf, o + 8, enc, ehAddr + (o + 8 - ehOff), ptr8);

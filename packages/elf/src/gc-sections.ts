@@ -1,4 +1,4 @@
-import { SymFlag, gcSections, type InputSection } from '@link/core';
+import { SymFlag, gcSections, u32, u64, type InputSection } from '@link/core';
 import * as C from './constants.js';
 import type { ElfLink } from './link.js';
 
@@ -42,6 +42,17 @@ export function runGcSections(link: ElfLink): void {
       if (!l.includes(s)) l.push(s);
     }
   }
+  // SHF_LINK_ORDER sections (ARM's .ARM.exidx) describe the section they link to: they live
+  // exactly when it does, so they are edges from it and never roots.
+  const linkOrderDeps = new Map<InputSection, InputSection[]>();
+  for (const s of ctx.sections) {
+    if (!(s.flags & C.SHF_LINK_ORDER) || !s.isAlive) continue;
+    const t = linkOrderTarget(s);
+    if (!t) continue;
+    let l = linkOrderDeps.get(t);
+    if (!l) linkOrderDeps.set(t, (l = []));
+    l.push(s);
+  }
   const isCollectable = (s: InputSection): boolean => {
     if ((s.flags & C.SHF_ALLOC) === 0) return false;
     if (s.name === '.eh_frame') return false;
@@ -71,6 +82,7 @@ export function runGcSections(link: ElfLink): void {
   // only from the function's side (below), so mark .eh_frame sections visited up front.
   for (const s of ctx.sections) if (s.name === '.eh_frame') s.isVisited = true;
   gcSections(ctx, roots, isCollectable, (sec, visit) => {
+    for (const d of linkOrderDeps.get(sec) ?? []) visit(d);
     const ehs = ehByTarget.get(sec);
     if (!ehs) return;
     // Follow the FDE's other references (LSDA in .gcc_except_table, personality) for this function.
@@ -88,4 +100,19 @@ export function runGcSections(link: ElfLink): void {
       }
     }
   });
+}
+
+/** The section a SHF_LINK_ORDER section's sh_link names, read from its file's header table. */
+export function linkOrderTarget(sec: InputSection): InputSection | null {
+  const file = sec.file;
+  const b = file.bytes;
+  if (sec.index < 0 || b.length < 52) return null;
+  const is64 = b[4] === 2;
+  const shoff = is64 ? u64(b, 40) : u32(b, 32);
+  const ent = is64 ? C.ELF64_SHDR_SIZE : C.ELF32_SHDR_SIZE;
+  const o = shoff + sec.index * ent + (is64 ? 40 : 24);
+  if (o + 4 > b.length) return null;
+  const link = u32(b, o);
+  for (const s of file.sections) if (s && s.index === link) return s;
+  return null;
 }

@@ -84,10 +84,19 @@ export function writeGot(link: ElfLink, o: OutputSection, buf: Uint8Array): void
         if (!link.isDynamic || tlsIsStatic(link, id)) writeWord(buf, off, ptr, S - link.tp);
         else if (preempt || (syms.flags[id]! & SymFlag.Imported) !== 0)
           rel.add(addr, dyn.TPOFF, id, 0);
-        else rel.add(addr, dyn.TPOFF, -1, S - tlsStart);
+        else {
+          rel.add(addr, dyn.TPOFF, -1, S - tlsStart);
+          // REL (i386): the loader adds to the addend the slot already holds.
+          if (!link.arch.rela) writeWord(buf, off, ptr, S - tlsStart);
+        }
         break;
       case GotKind.TlsGd:
-        if (preempt) {
+        // An executable's own variable (targets that keep general-dynamic code in
+        // executables, ARM): it is in module 1, at a known offset.
+        if (tlsIsStatic(link, id)) {
+          writeWord(buf, off, ptr, 1);
+          writeWord(buf, off + ptr, ptr, S - tlsStart);
+        } else if (preempt) {
           rel.add(addr, dyn.DTPMOD, id, 0);
           rel.add(addr + ptr, dyn.DTPOFF, id, 0);
         } else {
@@ -97,10 +106,17 @@ export function writeGot(link: ElfLink, o: OutputSection, buf: Uint8Array): void
         break;
       case GotKind.TlsDesc:
         if (preempt) rel.add(addr, dyn.TLSDESC, id, 0);
-        else rel.add(addr, dyn.TLSDESC, -1, S - tlsStart);
+        else {
+          rel.add(addr, dyn.TLSDESC, -1, S - tlsStart);
+          // REL: the addend sits in the descriptor's argument word (glibc reads td->arg),
+          // the second on i386, the first on ARM.
+          if (!link.arch.rela)
+            writeWord(buf, off + (link.arch.tlsDescAddendWord ?? 1) * ptr, ptr, S - tlsStart);
+        }
         break;
       case GotKind.TlsLd:
-        rel.add(addr, dyn.DTPMOD, -1, 0);
+        if (link.ctx.target.isShared) rel.add(addr, dyn.DTPMOD, -1, 0);
+        else writeWord(buf, off, ptr, 1);
         break;
     }
   }
@@ -112,11 +128,22 @@ export function writeGotPlt(link: ElfLink, o: OutputSection, buf: Uint8Array): v
   if (reserved > 0) writeWord(buf, o.fileOffset, ptr, link.synth.dynamic?.addr ?? 0);
   for (let i = 0; i < link.pltSyms.length; i++) {
     const entry = pltEntryAddr(link, link.pltSyms[i]!);
-    writeWord(buf, o.fileOffset + (reserved + i) * ptr, ptr, entry + link.arch.plt.lazyOffset);
+    const lazy = link.arch.plt.lazyToHeader
+      ? link.synth.iplt.addr
+      : entry + link.arch.plt.lazyOffset;
+    writeWord(buf, o.fileOffset + (reserved + i) * ptr, ptr, lazy);
   }
   const base = reserved + link.pltSyms.length;
   for (let i = 0; i < link.ipltSyms.length; i++) {
-    writeWord(buf, o.fileOffset + (base + i) * ptr, ptr, link.resolverAddr(link.ipltSyms[i]!));
+    const resolver = link.resolverAddr(link.ipltSyms[i]!);
+    writeWord(buf, o.fileOffset + (base + i) * ptr, ptr, resolver);
+    if (irelativeInRelDyn(link))
+      link.relDyn.add(
+        pltSlotAddr(link, link.pltSyms.length + i),
+        link.arch.R_IRELATIVE,
+        -1,
+        resolver,
+      );
   }
 }
 
@@ -159,11 +186,17 @@ export function writeRelaPlt(link: ElfLink, o: OutputSection, buf: Uint8Array): 
   const n = link.pltSyms.length;
   for (let i = 0; i < n; i++)
     put(i, pltSlotAddr(link, i), arch.dynRel.JUMP_SLOT, link.dynsymIndex(link.pltSyms[i]!), 0);
+  if (irelativeInRelDyn(link)) return;
   for (let i = 0; i < link.ipltSyms.length; i++) {
     put(n + i, pltSlotAddr(link, n + i), arch.R_IRELATIVE, 0, link.resolverAddr(link.ipltSyms[i]!));
   }
 }
 
+/** Whether IFUNC slots are filled by .rel(a).dyn instead of DT_JMPREL (see ElfArch). */
+export function irelativeInRelDyn(link: ElfLink): boolean {
+  return link.isDynamic && link.arch.irelativeInRelDyn === true;
+}
+
 export function relaPltCount(link: ElfLink): number {
-  return link.pltSyms.length + link.ipltSyms.length;
+  return link.pltSyms.length + (irelativeInRelDyn(link) ? 0 : link.ipltSyms.length);
 }

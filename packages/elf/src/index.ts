@@ -19,6 +19,8 @@ export {
 } from './version-script.js';
 export { RelClass, RelAction, relAction, scanRelAction, applyAbsWord } from './dynamic-relocs.js';
 export { pltEntryAddr } from './got-plt.js';
+export { linkOrderTarget } from './gc-sections.js';
+export { noteReference, isLocalBinding, canRelaxTlsToLe, reportOverflow } from './reloc-checks.js';
 export { SharedFile } from './dso.js';
 export * from './shared-file.js';
 export { addDependentLibrary } from './inputs.js';

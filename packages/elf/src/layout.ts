@@ -64,6 +64,7 @@ export function layout(link: ElfLink): void {
   const hasTls = alloc.some((o) => o.flags & C.SHF_TLS);
   const ehHdr = link.synth.ehFrameHdr;
   const notes = alloc.filter((o) => o.type === C.SHT_NOTE);
+  const exidx = alloc.find((o) => o.type === C.SHT_ARM_EXIDX && o.size > 0) ?? null;
   const phnum =
     (interp ? 2 : 0) /* PHDR, INTERP */ +
     (dyn ? 1 : 0) /* DYNAMIC */ +
@@ -71,6 +72,7 @@ export function layout(link: ElfLink): void {
     groups.length +
     (hasTls ? 1 : 0) +
     (ehHdr ? 1 : 0) +
+    (exidx ? 1 : 0) +
     1 /* GNU_STACK */ +
     (notes.length > 0 ? 1 : 0);
   const is64 = arch.is64;
@@ -254,6 +256,16 @@ export function layout(link: ElfLink): void {
       vaddr: ehHdr.addr,
       filesz: ehHdr.size,
       memsz: ehHdr.size,
+    });
+  if (exidx)
+    segs.push({
+      type: C.PT_ARM_EXIDX,
+      flags: C.PF_R,
+      align: 4,
+      offset: exidx.fileOffset,
+      vaddr: exidx.addr,
+      filesz: exidx.size,
+      memsz: exidx.size,
     });
   const execStack =
     ctx.config.zFlags.has('execstack') ||

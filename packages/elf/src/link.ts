@@ -214,7 +214,15 @@ elfPasses.push(
     for (const ext of l.ctx.extensions) ext.beforeSynthetics?.(l.ctx);
   }),
   pass('createSyntheticChunks', createSyntheticChunks),
-  pass('layout', layout, true),
+  pass(
+    'layout',
+    (l) => {
+      l.arch.beforeLayout?.(l);
+      layout(l);
+      while (l.arch.relayout?.(l)) layout(l);
+    },
+    true,
+  ),
   pass('computeSymbolAddresses', (l) => {
     fixLinkerSymbols(l);
     computeSymbolAddresses(l);

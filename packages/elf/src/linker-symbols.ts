@@ -74,6 +74,9 @@ const FIXED: [string, Where][] = [
   ['_TLS_MODULE_BASE_', (l) => (l.ctx.target.isShared ? l.tlsStart : l.tp)],
   ['__GNU_EH_FRAME_HDR', (l) => l.synth.ehFrameHdr?.addr ?? 0],
   ['_DYNAMIC', (l) => l.synth.dynamic?.addr ?? 0],
+  // ARM EHABI: the unwinder's index table, when no PT_ARM_EXIDX is consulted (static glibc).
+  ['__exidx_start', startOf('.ARM.exidx', () => 0)],
+  ['__exidx_end', endOf('.ARM.exidx', () => 0)],
 ];
 
 function defined(link: ElfLink): Map<number, Where> {

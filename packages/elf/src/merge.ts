@@ -1,4 +1,4 @@
-import { InputSection, latin1, type OutputSection } from '@link/core';
+import { InputSection, alignTo, latin1, type OutputSection } from '@link/core';
 import * as C from './constants.js';
 import type { ElfLink } from './link.js';
 
@@ -24,13 +24,16 @@ class MergeGroup {
   constructor(
     readonly strings: boolean,
     readonly entsize: number,
+    /** Every piece starts at this alignment (the inputs' sh_addralign, e.g. .rodata.str1.4). */
+    readonly pieceAlign: number,
   ) {}
 
   add(bytes: Uint8Array, start: number, end: number): number {
     const key = latin1(bytes, start, end);
     let off = this.pieces.get(key);
     if (off === undefined) {
-      off = this.size;
+      // Code may rely on the alignment (an ldm from a string literal of a str1.4 section).
+      off = this.pieceAlign > 1 ? alignTo(this.size, this.pieceAlign) : this.size;
       this.pieces.set(key, off);
       const len = end - start;
       if (off + len > this.data.length) {
@@ -40,7 +43,7 @@ class MergeGroup {
       }
       if (len > 16) this.data.set(bytes.subarray(start, end), off);
       else for (let i = 0; i < len; i++) this.data[off + i] = bytes[start + i]!;
-      this.size += len;
+      this.size = off + len;
     }
     return off;
   }
@@ -62,10 +65,11 @@ function mergeOutputSection(link: ElfLink, osec: OutputSection): void {
       continue;
     }
     const strings = (sec.flags & C.SHF_STRINGS) !== 0;
-    const key = `${strings ? 's' : 'c'}${sec.entsize}`;
+    const align = Math.max(sec.align, 1);
+    const key = `${strings ? 's' : 'c'}${sec.entsize}a${align}`;
     let g = groups.get(key);
     if (!g) {
-      g = new MergeGroup(strings, sec.entsize);
+      g = new MergeGroup(strings, sec.entsize, align);
       groups.set(key, g);
       placeholder.set(g, kept.length);
       kept.push(sec); // replaced by the merged section below

@@ -453,7 +453,15 @@ export function addArchiveSymbols(ctx: Context, archiveIdx: number): void {
   const ar = ctx.archives[archiveIdx]!;
   const names = ar.archive.symbolNames;
   const members = ar.archive.symbolMembers;
+  // A name listed for two members (i386 glibc's __memcpy_chk, in memcpy-ia32.o and in
+  // memcpy_chk-nonshared.o) belongs to the first, as with GNU ld and lld: once that member is
+  // queued the symbol is undefined again until it loads, so a later entry must not queue the
+  // other member too.
+  const seen = new Set<number>();
   for (let i = 0; i < names.length; i++) {
-    addLazySymbol(ctx, ctx.syms.intern(names[i]!), archiveIdx, members[i]!);
+    const id = ctx.syms.intern(names[i]!);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    addLazySymbol(ctx, id, archiveIdx, members[i]!);
   }
 }

@@ -88,6 +88,7 @@ export function allocateSlots(link: ElfLink): void {
     addGot(link, link.nullSym, GotKind.TlsLd, 2);
   }
   if (link.isDynamic) link.relDynCount += countGotRelocs(link) + link.copySyms.length;
+  if (link.isDynamic && link.arch.irelativeInRelDyn) link.relDynCount += link.ipltSyms.length;
   // Relocations counted as symbolic before their symbol turned out to be copied: in a
   // position-dependent executable they now resolve at link time.
   if (!link.ctx.target.isPIC)
@@ -121,11 +122,13 @@ function countGotRelocs(link: ElfLink): number {
         if (!tlsIsStatic(link, id)) n++;
         break;
       case GotKind.TlsGd:
-        n += preempt ? 2 : 1;
+        if (!tlsIsStatic(link, id)) n += preempt ? 2 : 1;
         break;
       case GotKind.TlsDesc:
-      case GotKind.TlsLd:
         n++;
+        break;
+      case GotKind.TlsLd:
+        if (link.ctx.target.isShared) n++;
         break;
     }
   }

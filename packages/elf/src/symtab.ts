@@ -175,6 +175,12 @@ export class SymtabBuilder {
           shndx = C.SHN_ABS;
         }
       }
+      const dynbss = link.dynSections?.dynbss;
+      if (!defined && f & SymFlag.NeedsCopy && dynbss) {
+        // A copied variable lives in this executable now: GNU ld lists it as defined there.
+        shndx = dynbss.shndx;
+        value = syms.addr[id]!;
+      }
       if (type === C.STT_TLS && defined) value -= link.tlsStart;
       if (!defined) type = syms.type[id] === C.STT_GNU_IFUNC ? C.STT_FUNC : syms.type[id]!;
       const info = (bind << 4) | (type & 0xf);
