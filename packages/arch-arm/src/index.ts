@@ -1,6 +1,6 @@
 import type { ArchPlugin } from '@link/core';
 
-/** The 32-bit ARM (armhf, EABI5) arch: format-neutral facts. Its ELF half arrives with the 386/ARM issue. */
+/** The 32-bit ARM (armhf, EABI5) arch: format-neutral facts. Its ELF half is `@link/arch-arm/elf`. */
 export const arm = {
   name: 'arm',
   ptrSize: 4,
