@@ -6,6 +6,7 @@ import { formatPluginInfo, pluginInfo } from '@link/buildmode-plugin/info';
 import { selectElfArch } from './targets.js';
 import { parseArgs, IGNORED } from './args.js';
 import { chooseLinkMode, linkExternal } from './external.js';
+import { isMachoCommandLine, linkMachoCommandLine } from './macho-args.js';
 
 export const VERSION = '0.1.0';
 
@@ -35,6 +36,11 @@ export async function main(argv: string[]): Promise<number> {
     if (argv[0] === 'plugin-info') {
       if (argv.length !== 2) throw new LinkError('usage: tslink plugin-info PLUGIN.so');
       process.stdout.write(formatPluginInfo(pluginInfo(argv[1]!)));
+      return 0;
+    }
+    // ld64's command line when the output is Mach-O (macho-args.ts).
+    if (isMachoCommandLine(argv)) {
+      linkMachoCommandLine(argv);
       return 0;
     }
     const args = parseArgs(argv);
