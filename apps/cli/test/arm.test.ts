@@ -13,6 +13,8 @@ import {
   ARMHF,
   crossCompile,
   crossProgramArgs,
+  DYNAMIC_MODES,
+  runDynamicCxx,
   expectRun,
   ilp32Stdout,
   languageOf,
@@ -126,6 +128,15 @@ describe('armhf C++ std::thread', () => {
       LINK_TIMEOUT_MS * 2,
     );
   }
+});
+
+describe('armhf C++17 host dlopen-ing a plugin, exceptions through it', () => {
+  requireCross(T);
+  it.each(DYNAMIC_MODES.map((m) => [m.label, m] as const))(
+    '%s',
+    (_label, mode) => runDynamicCxx(T, mode),
+    LINK_TIMEOUT_MS * 2,
+  );
 });
 
 describe('armhf EHABI unwinding', () => {

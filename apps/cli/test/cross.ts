@@ -23,7 +23,7 @@ import {
   type RunResult,
   type Source,
 } from './helpers.js';
-import type { Program } from './programs.js';
+import { DYNAMIC_CXX_STDOUT, type Program } from './programs.js';
 
 export interface CrossTarget {
   /** Short name for test titles and scratch dirs. */
@@ -201,4 +201,26 @@ export function crossProgramArgs(
  */
 export function ilp32Stdout(p: Program): string {
   return p.stdout.replace('grand=4200210000', `grand=${4200210000 - 2 ** 32}`);
+}
+
+/** The dynamically linked modes. */
+export const DYNAMIC_MODES = MODES.filter((m) => m.label !== 'static');
+
+/**
+ * The C++17 program of dynamic-programs.test.ts for `t`: a host linked by tslink in `mode`
+ * dlopen-s a C plugin linked by tslink (-shared); exceptions are thrown through the plugin.
+ */
+export function runDynamicCxx(t: CrossTarget, mode: Mode): void {
+  const plugin = crossCompile(t, 'dynamic_plugin.c', ['-O2', '-Wall', '-fPIC', '-fexceptions']);
+  const so = crossLinkOk(t, 'c', ['-shared', plugin], 'libplugin.so').output;
+  const main = crossCompile(t, 'dynamic_cxx_main.cpp', [
+    ...mode.cflags,
+    '-O2',
+    '-Wall',
+    '-std=c++17',
+    '-pthread',
+  ]);
+  const args = [...mode.ldflags, '-pthread', main, '-ldl'];
+  const exe = crossLinkOk(t, 'c++', args, `${mode.label}-cxx-dl`).output;
+  expectRun(crossRun(t, exe, [so]), DYNAMIC_CXX_STDOUT);
 }

@@ -10,6 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   crossCompile,
   crossProgramArgs,
+  DYNAMIC_MODES,
+  runDynamicCxx,
   expectRun,
   ilp32Stdout,
   languageOf,
@@ -89,52 +91,11 @@ describe('i686 C++ std::thread, thread_local and exceptions across threads', () 
   );
 });
 
-// The C++17 program of dynamic-programs.test.ts (same expected output): threads, thread_local,
-// exceptions thrown through a C plugin (linked by tslink, -shared) loaded with dlopen.
-const DYNAMIC_CXX_STDOUT = lines(
-  'global constructor',
-  'plugin: adder (constructed) counter=101',
-  'combine(4, 2)=42 counter=102',
-  'describe: two+three=5 (11 chars)',
-  'caught PluginError: no_such_symbol: undefined symbol',
-  'missing library is null=1',
-  'level1(3)=13',
-  'caught std::exception: negative depth -2',
-  'caught std::out_of_range from libstdc++',
-  'apply(square, 5)=55',
-  'caught through the plugin: limit exceeded at 8',
-  'thread 0: sum=5000 tls_calls=1',
-  'thread 1: sum=20001 tls_calls=2',
-  'thread 2: sum=45000 tls_calls=3',
-  'thread 3: sum=80000 tls_calls=4 error="worker 3 gives up"',
-  'main tls_calls=1',
-  'hex 0000beef fixed 3.142',
-  'dlclose=0',
-  'global destructor',
-);
-
 describe('i686 C++17 host dlopen-ing a plugin, exceptions through it', () => {
   requireCross(T);
-  it.each(MODES.filter((m) => m.label !== 'static').map((m) => [m.label, m] as const))(
+  it.each(DYNAMIC_MODES.map((m) => [m.label, m] as const))(
     '%s',
-    (_label, mode) => {
-      const plugin = crossCompile(T, 'dynamic_plugin.c', ['-O2', '-Wall', '-fPIC', '-fexceptions']);
-      const so = crossLinkOk(T, 'c', ['-shared', plugin], 'libplugin.so').output;
-      const main = crossCompile(T, 'dynamic_cxx_main.cpp', [
-        ...mode.cflags,
-        '-O2',
-        '-Wall',
-        '-std=c++17',
-        '-pthread',
-      ]);
-      const exe = crossLinkOk(
-        T,
-        'c++',
-        [...mode.ldflags, '-pthread', main, '-ldl'],
-        `${mode.label}-cxx-dl`,
-      ).output;
-      expectRun(crossRun(T, exe, [so]), DYNAMIC_CXX_STDOUT);
-    },
+    (_label, mode) => runDynamicCxx(T, mode),
     LINK_TIMEOUT_MS * 2,
   );
 });

@@ -426,3 +426,29 @@ export const programs: readonly Program[] = [
   gcSections,
   debugInfo,
 ];
+
+/**
+ * What dynamic_cxx_main.cpp prints with dynamic_plugin.c's library as its argument: C++17 threads,
+ * thread_local, iostreams and exceptions thrown through a dlopen-ed C plugin.
+ */
+export const DYNAMIC_CXX_STDOUT = lines(
+  'global constructor',
+  'plugin: adder (constructed) counter=101',
+  'combine(4, 2)=42 counter=102',
+  'describe: two+three=5 (11 chars)',
+  'caught PluginError: no_such_symbol: undefined symbol',
+  'missing library is null=1',
+  'level1(3)=13',
+  'caught std::exception: negative depth -2',
+  'caught std::out_of_range from libstdc++',
+  'apply(square, 5)=55',
+  'caught through the plugin: limit exceeded at 8',
+  'thread 0: sum=5000 tls_calls=1',
+  'thread 1: sum=20001 tls_calls=2',
+  'thread 2: sum=45000 tls_calls=3',
+  'thread 3: sum=80000 tls_calls=4 error="worker 3 gives up"',
+  'main tls_calls=1',
+  'hex 0000beef fixed 3.142',
+  'dlclose=0',
+  'global destructor',
+);
