@@ -23,7 +23,9 @@ import {
   crossLinkOk,
   crossRun,
   requireCross,
-  sqliteSysroot,
+  runCrypto,
+  runSqliteShared,
+  runSqliteStatic,
 } from './cross.js';
 import { LINK_TIMEOUT_MS, removeScratchDirs, runChecked } from './helpers.js';
 import { programs, sqlite } from './programs.js';
@@ -455,19 +457,7 @@ describe('armhf SQLite driver against the armhf libsqlite3.a', () => {
     it(
       mode.label,
       () => {
-        const root = sqliteSysroot(T);
-        const obj = crossCompile(T, 'sqlite_driver.c', [
-          ...mode.cflags,
-          '-O2',
-          `-I${root.include}`,
-        ]);
-        const exe = crossLinkOk(
-          T,
-          'c',
-          [...mode.ldflags, obj, root.lib, '-lm', '-lpthread', '-ldl'],
-          `${mode.label}-sqlite`,
-        ).output;
-        expectRun(crossRun(T, exe), sqlite.stdout);
+        runSqliteStatic(T, mode);
       },
       LINK_TIMEOUT_MS * 3,
     );
@@ -644,4 +634,18 @@ describe('armhf range-extension and interworking thunks', () => {
       LINK_TIMEOUT_MS * 3,
     );
   }
+});
+
+describe("armhf programs against the target's shared libsqlite3 and libcrypto", () => {
+  requireCross(T);
+  it.each(DYNAMIC_MODES.map((m) => [m.label, m] as const))(
+    '%s: SQLite driver against libsqlite3.so',
+    (_label, mode) => runSqliteShared(T, mode),
+    LINK_TIMEOUT_MS * 2,
+  );
+  it.each(DYNAMIC_MODES.map((m) => [m.label, m] as const))(
+    '%s: OpenSSL libcrypto',
+    (_label, mode) => runCrypto(T, mode),
+    LINK_TIMEOUT_MS * 2,
+  );
 });

@@ -17,13 +17,14 @@ import {
   repoRoot,
   requireFile,
   requireTool,
+  runChecked,
   runCommand,
   RUN_TIMEOUT_MS,
   type LinkResult,
   type RunResult,
   type Source,
 } from './helpers.js';
-import { DYNAMIC_CXX_STDOUT, type Program } from './programs.js';
+import { CRYPTO_STDOUT, DYNAMIC_CXX_STDOUT, sqlite, type Program } from './programs.js';
 
 export interface CrossTarget {
   /** Short name for test titles and scratch dirs. */
@@ -136,16 +137,32 @@ export function crossRun(
   return runCommand(argv, { cwd: dirname(exe), timeoutMs: RUN_TIMEOUT_MS, env: options.env });
 }
 
-/** The target's libsqlite3.a and include dir, from tools/sysroots/setup.sh. */
-export function sqliteSysroot(t: CrossTarget): { lib: string; include: string } {
+/** The target's SQLite and OpenSSL, unpacked by tools/sysroots/setup.sh. */
+export interface TargetSysroot {
+  /** -I flags: the common and the multiarch include directories. */
+  includeFlags: string[];
+  /** Holds libsqlite3.a, libsqlite3.so*, libcrypto.so*: a -L dir and a run-time library dir. */
+  libDir: string;
+  sqliteArchive: string;
+}
+
+export function targetSysroot(t: CrossTarget): TargetSysroot {
   const root = join(repoRoot, '.cache', 'sysroots', t.dpkgArch);
-  const lib = join(root, 'usr', 'lib', t.triplet, 'libsqlite3.a');
-  if (!existsSync(lib)) {
-    throw new Error(
-      `missing ${lib}: run tools/sysroots/setup.sh (as root; it unpacks libsqlite3-dev:${t.dpkgArch})`,
-    );
+  const libDir = join(root, 'usr', 'lib', t.triplet);
+  for (const file of ['libsqlite3.a', 'libsqlite3.so.0', 'libcrypto.so.3']) {
+    if (!existsSync(join(libDir, file))) {
+      throw new Error(
+        `missing ${join(libDir, file)}: run tools/sysroots/setup.sh (as root; it unpacks ` +
+          `Debian's SQLite and OpenSSL packages for ${t.dpkgArch})`,
+      );
+    }
   }
-  return { lib, include: join(root, 'usr', 'include') };
+  const include = join(root, 'usr', 'include');
+  return {
+    includeFlags: [`-I${include}`, `-I${join(include, t.triplet)}`],
+    libDir,
+    sqliteArchive: join(libDir, 'libsqlite3.a'),
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -223,4 +240,40 @@ export function runDynamicCxx(t: CrossTarget, mode: Mode): void {
   const args = [...mode.ldflags, '-pthread', main, '-ldl'];
   const exe = crossLinkOk(t, 'c++', args, `${mode.label}-cxx-dl`).output;
   expectRun(crossRun(t, exe, [so]), DYNAMIC_CXX_STDOUT);
+}
+
+/** The SQLite driver linked in `mode` against the target's libsqlite3.a. */
+export function runSqliteStatic(t: CrossTarget, mode: Mode): void {
+  const root = targetSysroot(t);
+  const obj = crossCompile(t, 'sqlite_driver.c', [...mode.cflags, '-O2', ...root.includeFlags]);
+  const args = [...mode.ldflags, obj, root.sqliteArchive, '-lm', '-lpthread', '-ldl'];
+  const exe = crossLinkOk(t, 'c', args, `${mode.label}-sqlite`).output;
+  expectRun(crossRun(t, exe), sqlite.stdout);
+}
+
+/** A dynamically linked program against the target's shared `lib`: NEEDED, then run. */
+function runAgainstSharedLibrary(
+  t: CrossTarget,
+  mode: Mode,
+  source: string,
+  lib: 'sqlite3' | 'crypto',
+  stdout: string,
+): void {
+  const root = targetSysroot(t);
+  const obj = crossCompile(t, source, [...mode.cflags, '-O2', ...root.includeFlags]);
+  const args = [...mode.ldflags, obj, `-L${root.libDir}`, `-l${lib}`];
+  const exe = crossLinkOk(t, 'c', args, `${mode.label}-${lib}`).output;
+  const needed = runChecked(['readelf', '-dW', exe]).stdout;
+  expect(needed).toMatch(lib === 'crypto' ? /\[libcrypto\.so\.3\]/ : /\[libsqlite3\.so\.0\]/);
+  expectRun(crossRun(t, exe, [], { libraryPath: [root.libDir] }), stdout);
+}
+
+/** The SQLite driver against the target's libsqlite3.so (same output as the static link). */
+export function runSqliteShared(t: CrossTarget, mode: Mode): void {
+  runAgainstSharedLibrary(t, mode, 'sqlite_driver.c', 'sqlite3', sqlite.stdout);
+}
+
+/** The OpenSSL libcrypto program (digests, HMAC, AES, BIGNUM) against the target's libcrypto. */
+export function runCrypto(t: CrossTarget, mode: Mode): void {
+  runAgainstSharedLibrary(t, mode, 'crypto_evp.c', 'crypto', CRYPTO_STDOUT);
 }

@@ -20,7 +20,9 @@ import {
   crossRun,
   I686,
   requireCross,
-  sqliteSysroot,
+  runCrypto,
+  runSqliteShared,
+  runSqliteStatic,
 } from './cross.js';
 import { elflint, lines, LINK_TIMEOUT_MS, removeScratchDirs, runChecked } from './helpers.js';
 import { programs, sqlite } from './programs.js';
@@ -261,21 +263,23 @@ describe('i686 SQLite driver against the i386 libsqlite3.a', () => {
     it(
       mode.label,
       () => {
-        const root = sqliteSysroot(T);
-        const obj = crossCompile(T, 'sqlite_driver.c', [
-          ...mode.cflags,
-          '-O2',
-          `-I${root.include}`,
-        ]);
-        const exe = crossLinkOk(
-          T,
-          'c',
-          [...mode.ldflags, obj, root.lib, '-lm', '-lpthread', '-ldl'],
-          `${mode.label}-sqlite`,
-        ).output;
-        expectRun(crossRun(T, exe), sqlite.stdout);
+        runSqliteStatic(T, mode);
       },
       LINK_TIMEOUT_MS * 3,
     );
   }
+});
+
+describe("i686 programs against the target's shared libsqlite3 and libcrypto", () => {
+  requireCross(T);
+  it.each(DYNAMIC_MODES.map((m) => [m.label, m] as const))(
+    '%s: SQLite driver against libsqlite3.so',
+    (_label, mode) => runSqliteShared(T, mode),
+    LINK_TIMEOUT_MS * 2,
+  );
+  it.each(DYNAMIC_MODES.map((m) => [m.label, m] as const))(
+    '%s: OpenSSL libcrypto',
+    (_label, mode) => runCrypto(T, mode),
+    LINK_TIMEOUT_MS * 2,
+  );
 });

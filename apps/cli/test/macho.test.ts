@@ -2,7 +2,7 @@
 // MH_EXECUTE files, run under machoload (tools/macho/machoload.c) at two slides with both fixup
 // encodings (dyld info opcodes and chained fixups); compared with ld64.lld-14 linking the same
 // objects; and every output checked by the TypeScript Mach-O lint.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lintMacho } from '@link/macho';
@@ -563,18 +563,19 @@ describe('Mach-O command line', () => {
     expect(run.status, describeResult(run)).toBe(p.status);
   });
 
-  it('rejects options it does not implement by name', () => {
-    const r = runCommand([
-      tslink,
-      '-arch',
-      'x86_64',
-      '-dylib',
-      '-o',
-      join(scratch, 'x'),
-      ...objects().get(programs[0]!.name)!,
-    ]);
-    expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/-dylib: Mach-O dylibs and bundles are not supported yet/);
+  it('rejects options that do not fit the output kind, by name', () => {
+    const objs = objects().get(programs[0]!.name)!;
+    const run = (args: string[]) =>
+      runCommand([tslink, '-arch', 'x86_64', '-o', join(scratch, 'x'), ...args, ...objs]);
+    const a = run(['-bundle_loader', objs[0]!]);
+    expect(a.status).toBe(1);
+    expect(a.stderr).toMatch(/-bundle_loader can only be used with -bundle/);
+    const b = run(['-install_name', '/x.dylib']);
+    expect(b.status).toBe(1);
+    expect(b.stderr).toMatch(/-install_name can only be used with -dylib/);
+    const c = run(['-bundle', '-bundle_loader', objs[0]!]);
+    expect(c.status).toBe(1);
+    expect(c.stderr).toMatch(/malformed Mach-O dylib: file type 1 is not MH_EXECUTE/);
   });
 });
 
@@ -604,5 +605,153 @@ describe('Mach-O link errors', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/cut\.o: malformed Mach-O object: .* at offset 0x[0-9a-f]+/);
     expect(r.stderr).not.toMatch(/at .*\.(ts|js|cjs):\d+/);
+  });
+});
+
+describe('Mach-O dylibs and bundles (MH_DYLIB, MH_BUNDLE)', () => {
+  const base = ['-arch', 'x86_64', '-platform_version', 'macos', '11.0', '11.0'];
+  const lld = (args: string[]) => {
+    const r = runCommand([requireTool('ld64.lld-14', 'lld-14'), ...base, ...args]);
+    expect(r.status, describeResult(r)).toBe(0);
+  };
+  /**
+   * tslink's output agrees with ld64.lld-14's on everything but addresses. Explained differences:
+   * LC_CODE_SIGNATURE and LC_SOURCE_VERSION (tslink writes both, as ld64 does; lld-14 neither for
+   * x86-64), and `*UND* dyld_stub_binder`, which lld names even when no lazy stub needs it.
+   */
+  function expectSameAsLld(ours: string, ref: string): void {
+    const a = summarizeMacho(objdumpMacho(ref));
+    const b = summarizeMacho(objdumpMacho(ours));
+    const extra = new Set(['LC_CODE_SIGNATURE', 'LC_SOURCE_VERSION']);
+    expect(b.commands.filter((c) => !extra.has(c)).sort()).toEqual([...a.commands].sort());
+    expect(b.segments).toEqual(a.segments);
+    const stubBinder = b.lazyBinds.length > 0;
+    expect(b.symbols).toEqual(
+      stubBinder ? a.symbols : a.symbols.filter((x) => x !== '*UND* dyld_stub_binder'),
+    );
+    expect(b.rebases).toEqual(a.rebases);
+    expect(b.binds).toEqual(a.binds);
+    expect(b.lazyBinds).toEqual(a.lazyBinds);
+    expect(b.weakBinds).toEqual(a.weakBinds);
+    expect(b.flags).toEqual(a.flags);
+    expect(b.exports).toEqual(a.exports);
+  }
+  const expectRun = (
+    run: ReturnType<typeof runCommand>,
+    want: { status: number; stdout: string },
+  ) => expect({ status: run.status, stdout: run.stdout }, describeResult(run)).toEqual(want);
+
+  it('-dylib: LC_ID_DYLIB, export trie, rebases and binds as ld64.lld; a program loads it and runs', () => {
+    const dir = makeScratchDir('macho-mkdylib');
+    const lib = compileMacho('dylib_lib.c');
+    const user = compileMacho('uses_lib.c');
+    const install = ['-install_name', '@rpath/libtest.dylib'];
+    const ours = join(dir, 'libtest.dylib');
+    mkdirSync(join(dir, 'ref'));
+    const ref = join(dir, 'ref', 'libtest.dylib');
+    linkTslink(ours, ['-dylib', ...install, lib, TBD]);
+    lld(['-dylib', ...install, '-o', ref, lib, TBD]);
+    expectLintClean(ours);
+    expectSameAsLld(ours, ref);
+    const s = summarizeMacho(objdumpMacho(ours));
+    expect(s.flags).toEqual(['DYLDLINK', 'NOUNDEFS', 'NO_REEXPORTED_DYLIBS', 'TWOLEVEL']);
+    expect(s.commands).toContain('LC_ID_DYLIB');
+    expect(s.commands).not.toContain('LC_MAIN');
+    expect(s.commands).not.toContain('LC_LOAD_DYLINKER');
+    expect(s.segments[0]).toMatch(/^__TEXT /);
+    expect(s.exports).toEqual(['_lib_call', '_lib_counter', '_lib_greetings', '_lib_puts']);
+    // lib_greetings[2], the initializer, the lazy pointer; lib_puts binds to libSystem.
+    expect(s.rebases.length).toBe(4);
+    expect(s.binds.join('\n')).toMatch(/__data .*libSystem\s+_puts/);
+    expect(objdumpMacho(ours)).toMatch(/name @rpath\/libtest\.dylib/);
+    // A program linked against it (tslink reads its own dylib back), loaded by install name
+    // from MACHOLOAD_LIBRARY_PATH, with both fixup encodings and at two slides.
+    for (const enc of ENCODINGS) {
+      mkdirSync(join(dir, `enc${enc.flags.length}`));
+      const libOut = join(dir, `enc${enc.flags.length}`, 'libtest.dylib');
+      linkTslink(libOut, [...enc.flags, '-dylib', ...install, lib, TBD]);
+      expectLintClean(libOut);
+      const exe = join(dir, `enc${enc.flags.length}`, 'prog');
+      linkTslink(exe, [...enc.flags, user, libOut, TBD]);
+      expectLintClean(exe);
+      // (llvm-objdump-14 lists binds of dyld info only, not of chained fixups.)
+      if (enc.flags.length === 0)
+        expect(summarizeMacho(objdumpMacho(exe)).binds.join('\n')).toMatch(/libtest _lib_counter/);
+      for (const slide of SLIDES) {
+        const run = runCommand([machoload(), exe], {
+          env: {
+            MACHOLOAD_SLIDE: slide,
+            MACHOLOAD_LIBRARY_PATH: join(dir, `enc${enc.flags.length}`),
+          },
+        });
+        expectRun(run, { status: 42, stdout: 'lib: initializer\nlib: hello\nlib: again\n' });
+      }
+    }
+    // Without the search path the loader says what it could not find (a test that can fail).
+    const missing = runCommand([machoload(), join(dir, 'enc0', 'prog')]);
+    expect(missing.status).toBe(127);
+    expect(missing.stderr).toMatch(/dylib not found .*@rpath\/libtest\.dylib/);
+  });
+
+  it('-dylib -exported_symbol limits the trie to the names given', () => {
+    const dir = makeScratchDir('macho-dylib-exp');
+    const lib = compileMacho('dylib_lib.c');
+    const ours = join(dir, 'libtest.dylib');
+    linkTslink(ours, ['-dylib', '-exported_symbol', '_lib_call', lib, TBD]);
+    expectLintClean(ours);
+    expect(summarizeMacho(objdumpMacho(ours)).exports).toEqual(['_lib_call']);
+  });
+
+  it('-bundle -bundle_loader: binds to the main executable as ld64.lld; dlopen/dlsym run it', () => {
+    const dir = makeScratchDir('macho-bundle');
+    const hostObj = compileMacho('bundle_host.c');
+    const plug = compileMacho('bundle_plug.c');
+    const host = join(dir, 'host');
+    linkTslink(host, [hostObj, TBD]);
+    expectLintClean(host);
+    const ours = join(dir, 'plug.bundle');
+    const ref = join(dir, 'ref.bundle');
+    linkTslink(ours, ['-bundle', '-bundle_loader', host, plug, TBD]);
+    lld(['-bundle', '-bundle_loader', host, '-o', ref, plug, TBD]);
+    expectLintClean(ours);
+    expectSameAsLld(ours, ref);
+    const s = summarizeMacho(objdumpMacho(ours));
+    expect(s.binds.join('\n')).toMatch(/main-executable\s+_host_counter/);
+    expect(s.lazyBinds.join('\n')).toMatch(/main-executable\s+_host_add/);
+    expect(s.commands).not.toContain('LC_ID_DYLIB');
+    expect(s.commands).not.toContain('LC_MAIN');
+    for (const slide of SLIDES) {
+      const run = runCommand([machoload(), host, ours], { env: { MACHOLOAD_SLIDE: slide } });
+      expectRun(run, { status: 37, stdout: 'bundle: initializer\nbundle: plug\n' });
+    }
+    // lld's bundle runs under the same loader: the harness, not only tslink, is sound.
+    expectRun(runCommand([machoload(), host, ref]), {
+      status: 37,
+      stdout: 'bundle: initializer\nbundle: plug\n',
+    });
+  });
+
+  it('-bundle -flat_namespace -undefined dynamic_lookup: flat binds, no MH_TWOLEVEL, as ld64.lld', () => {
+    const dir = makeScratchDir('macho-bundle-flat');
+    const host = join(dir, 'host');
+    linkTslink(host, [compileMacho('bundle_host.c'), TBD]);
+    const plug = compileMacho('bundle_plug.c');
+    const flat = ['-bundle', '-flat_namespace', '-undefined', 'dynamic_lookup'];
+    const ref = join(dir, 'ref.bundle');
+    lld([...flat, '-o', ref, plug]);
+    const ours = join(dir, 'plug.bundle');
+    linkTslink(ours, [...flat, plug]);
+    expectLintClean(ours);
+    expectSameAsLld(ours, ref);
+    const s = summarizeMacho(objdumpMacho(ours));
+    expect(s.flags).toEqual(['DYLDLINK']);
+    expect(s.binds.join('\n')).toMatch(/flat-namespace\s+_host_counter/);
+    for (const enc of ENCODINGS) {
+      const out = join(dir, `plug${enc.flags.join('')}.bundle`);
+      linkTslink(out, [...enc.flags, ...flat, plug]);
+      expectLintClean(out);
+      const run = runCommand([machoload(), host, out], { env: { MACHOLOAD_SLIDE: SLIDES[1]! } });
+      expectRun(run, { status: 37, stdout: 'bundle: initializer\nbundle: plug\n' });
+    }
   });
 });
