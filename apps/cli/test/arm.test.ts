@@ -24,6 +24,7 @@ import {
   crossRun,
   requireCross,
   runCrypto,
+  runRelocatableCxx,
   runSqliteShared,
   runSqliteStatic,
 } from './cross.js';
@@ -648,4 +649,10 @@ describe("armhf programs against the target's shared libsqlite3 and libcrypto", 
     (_label, mode) => runCrypto(T, mode),
     LINK_TIMEOUT_MS * 2,
   );
+});
+
+describe('armhf tslink -r', () => {
+  requireCross(T);
+  it('two -r outputs with the same inline functions and exceptions link into one program', () =>
+    runRelocatableCxx(T));
 });

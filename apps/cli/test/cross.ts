@@ -13,7 +13,9 @@ import {
   compile,
   describeResult,
   link,
+  linkerPath,
   linkOk,
+  makeScratchDir,
   repoRoot,
   requireFile,
   requireTool,
@@ -24,7 +26,13 @@ import {
   type RunResult,
   type Source,
 } from './helpers.js';
-import { CRYPTO_STDOUT, DYNAMIC_CXX_STDOUT, sqlite, type Program } from './programs.js';
+import {
+  CRYPTO_STDOUT,
+  DYNAMIC_CXX_STDOUT,
+  RELOC_COMDAT_STDOUT,
+  sqlite,
+  type Program,
+} from './programs.js';
 
 export interface CrossTarget {
   /** Short name for test titles and scratch dirs. */
@@ -276,4 +284,22 @@ export function runSqliteShared(t: CrossTarget, mode: Mode): void {
 /** The OpenSSL libcrypto program (digests, HMAC, AES, BIGNUM) against the target's libcrypto. */
 export function runCrypto(t: CrossTarget, mode: Mode): void {
   runAgainstSharedLibrary(t, mode, 'crypto_evp.c', 'crypto', CRYPTO_STDOUT);
+}
+
+/**
+ * `tslink -r` for `t`: each C++ object becomes a relocatable object of its own (REL addends back
+ * in their fields, COMDAT groups kept, .ARM.exidx linked to its code, .ARM.attributes merged); the
+ * two link, by tslink, into a program that runs, throwing through the code they hold.
+ */
+export function runRelocatableCxx(t: CrossTarget): void {
+  const dir = makeScratchDir(`${t.name}-reloc`);
+  const relocs = ['reloc_comdat_a.cpp', 'reloc_comdat_b.cpp'].map((source, k) => {
+    const out = join(dir, `part${k}.o`);
+    runChecked([linkerPath(), '-r', crossCompile(t, source, ['-O1']), '-o', out]);
+    return out;
+  });
+  const groups = runChecked(['readelf', '-gW', relocs[0]!]).stdout;
+  expect(groups).toMatch(/COMDAT group section .*\[_Z5totalIiET_RKSt6vectorIS0_SaIS0_EE\]/);
+  const exe = crossLinkOk(t, 'c++', relocs, 'reloc').output;
+  expectRun(crossRun(t, exe), RELOC_COMDAT_STDOUT);
 }

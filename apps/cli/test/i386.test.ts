@@ -21,6 +21,7 @@ import {
   I686,
   requireCross,
   runCrypto,
+  runRelocatableCxx,
   runSqliteShared,
   runSqliteStatic,
 } from './cross.js';
@@ -282,4 +283,10 @@ describe("i686 programs against the target's shared libsqlite3 and libcrypto", (
     (_label, mode) => runCrypto(T, mode),
     LINK_TIMEOUT_MS * 2,
   );
+});
+
+describe('i686 tslink -r', () => {
+  requireCross(T);
+  it('two -r outputs with the same inline functions and exceptions link into one program', () =>
+    runRelocatableCxx(T));
 });

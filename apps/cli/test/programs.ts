@@ -472,3 +472,6 @@ export const CRYPTO_STDOUT = lines(
   '3^-1 mod (2^255-19) = 5555555555555555555555555555555555555555555555555555555555555549 bits=255',
   'p is prime=1',
 );
+
+/** What reloc_comdat_b.cpp prints linked with reloc_comdat_a.cpp. */
+export const RELOC_COMDAT_STDOUT = 'caught: negative total -5\na=6 b=30 calls=2\n';

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
+  compile,
   describeResult,
   linkerPath,
   linkOk,
@@ -13,7 +14,7 @@ import {
   runCommand,
   runProgram,
 } from './helpers.js';
-import { compilePrograms, cxx, programs, type Program } from './programs.js';
+import { RELOC_COMDAT_STDOUT, compilePrograms, cxx, programs, type Program } from './programs.js';
 
 let objectsOf: (program: Program) => string[];
 const cases = [
@@ -49,5 +50,27 @@ describe('tslink -r', () => {
         stdout: program.stdout,
       });
     }
+  });
+});
+
+// Each object is turned into a relocatable object of its own; both carry the same template and
+// inline function in COMDAT groups, which the final link must still be able to deduplicate.
+describe('tslink -r keeps COMDAT groups', () => {
+  it('two -r outputs with the same inline functions link into one program', () => {
+    const dir = makeScratchDir('reloc-comdat');
+    const relocs = ['reloc_comdat_a.cpp', 'reloc_comdat_b.cpp'].map((source, k) => {
+      const out = join(dir, `part${k}.o`);
+      runChecked([linkerPath(), '-r', compile(source, ['-O1']), '-o', out]);
+      return out;
+    });
+    expect(runChecked(['readelf', '-gW', relocs[0]!]).stdout).toMatch(
+      /COMDAT group section .*\[_Z5totalIiET_RKSt6vectorIS0_SaIS0_EE\]/,
+    );
+    const exe = linkOk('g++', relocs).output;
+    const run = runProgram(exe);
+    expect({ status: run.status, stdout: run.stdout }, describeResult(run)).toEqual({
+      status: 0,
+      stdout: RELOC_COMDAT_STDOUT,
+    });
   });
 });

@@ -73,6 +73,12 @@ function implicitAddend(type: number, b: Uint8Array, off: number): number {
   }
 }
 
+/** `-r`: the inverse of implicitAddend, into the field's 1, 2 or 4 bytes. */
+function writeImplicitAddend(type: number, b: Uint8Array, off: number, addend: number): void {
+  const width = type === R.R_386_TLS_DESC_CALL ? 0 : fieldWidth(type);
+  for (let k = 0; k < width; k++) b[off + k] = (addend >> (8 * k)) & 0xff;
+}
+
 /** Width of the field a relocation patches, for the bounds check. */
 function fieldWidth(type: number): number {
   switch (type) {
@@ -473,6 +479,7 @@ export const i386Elf: ElfArch = {
   imageBase: 0x8048000,
   trapFill: 0xcc,
   implicitAddend,
+  writeImplicitAddend,
   relocName: R.relocName,
   scanRelocs,
   applyRelocs,

@@ -100,6 +100,65 @@ function implicitAddend(type: number, b: Uint8Array, off: number): number {
       return sext(u16(b, off), 16);
     case R.R_ARM_ABS8:
       return sext(b[off]!, 8);
+    default:
+      return isWordField(type) ? i32(b, off) : 0;
+  }
+}
+
+/** `-r`: the inverse of implicitAddend, keeping each instruction's other bits. */
+function writeImplicitAddend(type: number, b: Uint8Array, off: number, A: number): void {
+  switch (type) {
+    case R.R_ARM_PC24:
+    case R.R_ARM_CALL:
+    case R.R_ARM_JUMP24:
+    case R.R_ARM_PLT32:
+    case R.R_ARM_TLS_CALL:
+      w32(b, off, armSetBranch(u32(b, off), A));
+      return;
+    case R.R_ARM_THM_CALL:
+    case R.R_ARM_THM_JUMP24:
+    case R.R_ARM_THM_TLS_CALL:
+      thmSetBranch24(b, off, A, u16(b, off + 2));
+      return;
+    case R.R_ARM_THM_JUMP19:
+      thmSetBranch19(b, off, A);
+      return;
+    case R.R_ARM_THM_JUMP11:
+      w16(b, off, (u16(b, off) & 0xf800) | ((A >> 1) & 0x7ff));
+      return;
+    case R.R_ARM_THM_JUMP8:
+      w16(b, off, (u16(b, off) & 0xff00) | ((A >> 1) & 0xff));
+      return;
+    case R.R_ARM_MOVW_ABS_NC:
+    case R.R_ARM_MOVT_ABS:
+    case R.R_ARM_MOVW_PREL_NC:
+    case R.R_ARM_MOVT_PREL:
+      w32(b, off, armSetMovImm(u32(b, off), A));
+      return;
+    case R.R_ARM_THM_MOVW_ABS_NC:
+    case R.R_ARM_THM_MOVT_ABS:
+    case R.R_ARM_THM_MOVW_PREL_NC:
+    case R.R_ARM_THM_MOVT_PREL:
+      thmSetMovImm(b, off, A);
+      return;
+    case R.R_ARM_PREL31:
+      w32(b, off, ((u32(b, off) & 0x80000000) | (A & 0x7fffffff)) >>> 0);
+      return;
+    case R.R_ARM_ABS16:
+      w16(b, off, A & 0xffff);
+      return;
+    case R.R_ARM_ABS8:
+      b[off] = A & 0xff;
+      return;
+    default:
+      // Other types carry no addend.
+      if (isWordField(type)) w32(b, off, A >>> 0);
+  }
+}
+
+/** Relocations whose addend is the whole 32-bit word they patch. */
+function isWordField(type: number): boolean {
+  switch (type) {
     case R.R_ARM_ABS32:
     case R.R_ARM_REL32:
     case R.R_ARM_TARGET1:
@@ -114,9 +173,9 @@ function implicitAddend(type: number, b: Uint8Array, off: number): number {
     case R.R_ARM_TLS_IE32:
     case R.R_ARM_TLS_LE32:
     case R.R_ARM_TLS_GOTDESC:
-      return i32(b, off);
+      return true;
     default:
-      return 0;
+      return false;
   }
 }
 
@@ -516,6 +575,7 @@ export const armElf: ElfArch = {
   trapFill: 0,
   relocName: R.relocName,
   implicitAddend,
+  writeImplicitAddend,
   scanRelocs,
   applyRelocs,
   iplt: {
@@ -546,8 +606,8 @@ export const armElf: ElfArch = {
   },
   tlsTcbSize: 8,
   outputFlags,
+  mergeArchSections: mergeAttributeSections,
   beforeLayout(link) {
-    mergeAttributeSections(link);
     addTlsDescTrampoline(link);
     prepareExidx(link);
   },

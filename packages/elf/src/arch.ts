@@ -29,6 +29,11 @@ export interface ElfArch {
    */
   implicitAddend?(type: number, b: Uint8Array, off: number): number;
   /**
+   * REL targets, for `-r`: stores `addend` in the field a relocation of `type` patches (the
+   * inverse of `implicitAddend`), keeping the instruction's other bits.
+   */
+  writeImplicitAddend?(type: number, b: Uint8Array, off: number, addend: number): void;
+  /**
    * TLS variant I (ARM): the thread pointer points at a TCB of this many bytes that precedes the
    * TLS block. Absent for variant II (x86), where it points at the aligned end of the block.
    */
@@ -38,6 +43,11 @@ export interface ElfArch {
    * and float ABI). Reports conflicts through `link.ctx.diag`. Absent: 0.
    */
   outputFlags?(link: ElfLink): number;
+  /**
+   * Merges the sections the arch combines by its own rules rather than by concatenation (ARM:
+   * `.ARM.attributes`). Runs in final and in relocatable (`-r`) links, once output sections exist.
+   */
+  mergeArchSections?(link: ElfLink): void;
   /**
    * Runs after the synthetic chunks exist and before the first layout (ARM: orders .ARM.exidx
    * by the code it describes and covers the gaps).

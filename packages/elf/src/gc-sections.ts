@@ -112,6 +112,7 @@ export function linkOrderTarget(sec: InputSection): InputSection | null {
   const ent = is64 ? C.ELF64_SHDR_SIZE : C.ELF32_SHDR_SIZE;
   const o = shoff + sec.index * ent + (is64 ? 40 : 24);
   if (o + 4 > b.length) return null;
+  file.ensure(o, o + 4); // archive members and large files are read on demand
   const link = u32(b, o);
   for (const s of file.sections) if (s && s.index === link) return s;
   return null;

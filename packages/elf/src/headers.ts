@@ -30,3 +30,8 @@ export function elfPass(
 ): Pass<Context & { elf: ElfLink }> {
   return { name, run: (ctx) => run(ctx.elf), checkpoint };
 }
+
+/** The output's e_flags, from the arch's check of its inputs' flags (0 where the arch has none). */
+export function checkInputFlags(link: ElfLink): void {
+  link.eflags = link.arch.outputFlags?.(link) ?? 0;
+}

@@ -25,7 +25,7 @@ import { layout, type ElfSegment } from './layout.js';
 import { computeSymbolAddresses } from './addresses.js';
 import { writeOutput } from './writer.js';
 import { relocatablePasses } from './relocatable.js';
-import { elfPass } from './headers.js';
+import { checkInputFlags, elfPass } from './headers.js';
 import type { SharedFile } from './dso.js';
 import type { VersionScript } from './version-script.js';
 import { DynRelocs } from './dynamic-relocs.js';
@@ -193,13 +193,7 @@ elfPasses.push(
   pass('resolveSymbols', resolveSymbols, true),
   pass('defineLinkerSymbols', defineLinkerSymbols),
   pass('checkDuplicates', checkDuplicates, true),
-  pass(
-    'checkInputFlags',
-    (l) => {
-      l.eflags = l.arch.outputFlags?.(l) ?? 0;
-    },
-    true,
-  ),
+  pass('checkInputFlags', checkInputFlags, true),
   pass('computeBindings', computeBindings, true),
   pass('gcSections', runGcSections),
   pass('convertCommonSymbols', convertCommonSymbols),
@@ -217,6 +211,7 @@ elfPasses.push(
   pass(
     'layout',
     (l) => {
+      l.arch.mergeArchSections?.(l);
       l.arch.beforeLayout?.(l);
       layout(l);
       while (l.arch.relayout?.(l)) layout(l);

@@ -43,6 +43,18 @@ export class ElfObjectFile extends InputFile {
   cgoDirectives: Uint8Array | null = null;
   /** Contents of a `.deplibs` (SHT_LLVM_DEPENDENT_LIBRARIES) section, if any. */
   dependentLibraries: Uint8Array | null = null;
+  /**
+   * `-r` only: the COMDAT groups this file won (its copy is kept), so the relocatable output
+   * keeps them as groups and the final link can still drop duplicates.
+   */
+  comdatGroups: ComdatGroup[] = [];
+}
+
+export interface ComdatGroup {
+  /** The signature symbol's index in this file's symbol table. */
+  signature: number;
+  /** Section header indices of the members. */
+  members: number[];
 }
 
 interface Shdr {
@@ -230,17 +242,20 @@ export function readObject(link: ElfLink, file: ElfObjectFile): void {
     if (sh.link !== symtabIdx || sh.info >= file.symCount)
       fail(file, `invalid signature symbol in section group ${i}`);
     const sig = symNameAt(u32(b, file.symtabOff + sh.info * symsz));
-    const owner = link.comdats.get(sig);
-    if (owner === undefined) {
-      link.comdats.set(sig, file.id);
-      continue;
-    }
+    const members: number[] = [];
     for (let o = sh.offset + 4; o + 4 <= sh.offset + sh.size; o += 4) {
       const m = u32(b, o);
       if (m >= shdrs.length)
         fail(file, `section group ${i} names section ${m}, which does not exist`);
-      discarded[m] = 1;
+      members.push(m);
     }
+    if (link.comdats.get(sig) === undefined) {
+      link.comdats.set(sig, file.id);
+      if (ctx.config.outputKind === 'relocatable')
+        file.comdatGroups.push({ signature: sh.info, members });
+      continue;
+    }
+    for (const m of members) discarded[m] = 1;
   }
 
   // Sections.

@@ -17,8 +17,10 @@ import { readInputs } from './inputs.js';
 import type { ElfLink } from './link.js';
 import { localSymbolName, type ElfObjectFile } from './object-file.js';
 import { createOutputSections } from './output-sections.js';
-import { elfPass, writeShdr } from './headers.js';
+import { checkInputFlags, elfPass, writeShdr } from './headers.js';
 import { checkDuplicates } from './resolution.js';
+import { linkOrderTarget } from './gc-sections.js';
+import { writeRelEntry } from './dynamic-relocs.js';
 
 /**
  * `-r`: a relocatable object (ET_REL) made of the inputs, to be linked again later (what Go's
@@ -34,7 +36,9 @@ import { checkDuplicates } from './resolution.js';
 export const relocatablePasses: Pass<Context & { elf: ElfLink }>[] = [
   elfPass('readInputs', readInputs, true),
   elfPass('checkDuplicates', checkDuplicates, true),
+  elfPass('checkInputFlags', checkInputFlags, true),
   elfPass('createOutputSections', (l) => createOutputSections(l, (name) => name)),
+  elfPass('mergeArchSections', (l) => l.arch.mergeArchSections?.(l)),
   elfPass('rewriteEhFrames', rewriteEhFrames, true),
   elfPass('writeRelocatable', writeRelocatable, true),
 ];
@@ -60,27 +64,46 @@ function writeRelocatable(link: ElfLink): void {
   const ctx = link.ctx;
   const syms = ctx.syms;
   const is64 = link.arch.is64;
-  if (!link.arch.rela) throw new Error('internal: -r is implemented for RELA targets only');
+  const rela = link.arch.rela;
+  if (!rela && !link.arch.writeImplicitAddend)
+    throw new Error(`internal: -r for ${link.arch.name} needs ElfArch.writeImplicitAddend`);
   const symEnt = is64 ? C.ELF64_SYM_SIZE : C.ELF32_SYM_SIZE;
-  const relEnt = is64 ? 24 : 12;
+  const relEnt = is64 ? 24 : rela ? 12 : 8;
 
-  // Section table: each output section, then its .rela, then .symtab/.strtab/.shstrtab.
+  // Section table: the COMDAT groups (before their members, as the gABI wants), each output
+  // section, then its .rela, then .symtab/.strtab/.shstrtab.
   const osecs = link.outputSections.filter((o) => o.members.length > 0);
-  const table: Out[] = [];
-  const indexOf = new Map<OutputSection, number>();
+  const relCountOf = new Map<OutputSection, number>();
   for (const o of osecs) {
     o.computeSize();
     let relCount = 0;
     for (const m of o.members) if (m.relocs) relCount += m.relocs.count;
-    table.push(section(o.name, o.type, o.flags, o.align, o.size, o.entsize, o, null, 0));
+    relCountOf.set(o, relCount);
+  }
+  const groups = keptGroups(link);
+  const grouped = new Set(groups.flatMap((g) => g.osecs));
+  const table: Out[] = [];
+  for (const g of groups) {
+    let words = 1;
+    for (const o of g.osecs) words += relCountOf.get(o)! > 0 ? 2 : 1;
+    table.push(section('.group', C.SHT_GROUP, 0, 4, words * 4, 4, null, null, 0));
+  }
+  const indexOf = new Map<OutputSection, number>();
+  const relIndexOf = new Map<OutputSection, number>();
+  for (const o of osecs) {
+    const relCount = relCountOf.get(o)!;
+    const group = grouped.has(o) ? C.SHF_GROUP : 0;
+    const flags = (o.flags & ~C.SHF_GROUP) | group;
+    table.push(section(o.name, o.type, flags, o.align, o.size, o.entsize, o, null, 0));
     indexOf.set(o, table.length);
-    if (relCount > 0)
+    if (relCount > 0) {
+      relIndexOf.set(o, table.length + 1);
       table.push(
         section(
-          `.rela${o.name}`,
-          C.SHT_RELA,
-          C.SHF_INFO_LINK,
-          8,
+          `${rela ? '.rela' : '.rel'}${o.name}`,
+          rela ? C.SHT_RELA : C.SHT_REL,
+          C.SHF_INFO_LINK | group,
+          is64 ? 8 : 4,
           relCount * relEnt,
           relEnt,
           null,
@@ -88,6 +111,7 @@ function writeRelocatable(link: ElfLink): void {
           relCount,
         ),
       );
+    }
   }
   // The stack stays non-executable unless an input asked otherwise.
   table.push(
@@ -191,8 +215,27 @@ function writeRelocatable(link: ElfLink): void {
     if (t.relaOf !== null) {
       t.link = symtabIdx;
       t.info = indexOf.get(t.relaOf)!;
+    } else if (t.osec !== null && t.flags & C.SHF_LINK_ORDER) {
+      // Ordered after the section its first member describes (ARM's .ARM.exidx.text.foo).
+      const target = linkOrderTarget(t.osec.members[0] as InputSection);
+      t.link = target?.osec ? (indexOf.get(target.osec) ?? 0) : 0;
     }
   }
+  const groupContents = groups.map((g, k) => {
+    const t = table[k]!;
+    t.link = symtabIdx;
+    const id = g.file.symIds[g.signature]!;
+    t.info =
+      syms.type[id] === C.STT_SECTION
+        ? sectionSym.get(ctx.sections[syms.section[id]!]!.osec!)!
+        : globalIndex.get(id)!;
+    const words = [C.GRP_COMDAT];
+    for (const o of g.osecs) {
+      words.push(indexOf.get(o)!);
+      if (relIndexOf.has(o)) words.push(relIndexOf.get(o)!);
+    }
+    return words;
+  });
 
   // Layout: the ELF header, the sections in order, the section header table.
   const ehSize = is64 ? C.ELF64_EHDR_SIZE : C.ELF32_EHDR_SIZE;
@@ -221,6 +264,18 @@ function writeRelocatable(link: ElfLink): void {
         const fill = t.flags & C.SHF_EXECINSTR ? link.arch.trapFill : 0;
         buf.fill(fill);
         for (const m of t.osec.members) if (m.type !== C.SHT_NOBITS) m.copyTo(buf, m.outOffset);
+        // REL: each relocation's (re-pointed) addend goes back into the field it patches.
+        const writeAddend = link.arch.writeImplicitAddend;
+        if (!rela && writeAddend) {
+          forEachOutputReloc(link, t.osec, sectionSym, globalIndex, placeOf, (where, type, _s, a) =>
+            writeAddend(type, buf, where, a),
+          );
+        }
+        out.write(buf, t.size, t.offset);
+      } else if (t.type === C.SHT_GROUP) {
+        const words = groupContents[table.indexOf(t)]!;
+        const buf = new Uint8Array(t.size);
+        words.forEach((w, k) => w32(buf, k * 4, w));
         out.write(buf, t.size, t.offset);
       } else if (t.relaOf !== null) {
         const buf = new Uint8Array(t.size);
@@ -316,6 +371,47 @@ function section(
 }
 
 /** The relocations of `osec`'s members, re-pointed at output symbols (see the file comment). */
+interface KeptGroup {
+  file: ElfObjectFile;
+  /** The signature symbol's index in the file's symbol table. */
+  signature: number;
+  /** The output sections holding the group's members, and nothing else. */
+  osecs: OutputSection[];
+}
+
+/**
+ * The COMDAT groups the output keeps as groups: those whose member sections landed in output
+ * sections of their own (the usual `.text.<name>`), with a signature the output's symbol table
+ * has (a global, or a section). A group sharing an output section with other code cannot be
+ * expressed; its members are then kept as plain sections, as before this was done.
+ */
+function keptGroups(link: ElfLink): KeptGroup[] {
+  const syms = link.ctx.syms;
+  const kept: KeptGroup[] = [];
+  for (const file of link.objects as ElfObjectFile[]) {
+    for (const g of file.comdatGroups) {
+      const id = file.symIds[g.signature]!;
+      const sectionSig = syms.type[id] === C.STT_SECTION;
+      if (!sectionSig && syms.flags[id]! & SymFlag.Local) continue;
+      if (!sectionSig && syms.state[id] !== SymState.Defined) continue;
+      const members = new Set(g.members);
+      const osecs: OutputSection[] = [];
+      let ok = true;
+      for (const m of g.members) {
+        const sec = file.sections[m];
+        if (!sec || !sec.isAlive || sec.osec === null) continue;
+        if (!osecs.includes(sec.osec)) osecs.push(sec.osec);
+      }
+      for (const o of osecs)
+        for (const mem of o.members) if (mem.file !== file || !members.has(mem.index)) ok = false;
+      if (sectionSig && !osecs.includes(link.ctx.sections[syms.section[id]!]?.osec as never))
+        ok = false;
+      if (ok && osecs.length > 0) kept.push({ file, signature: g.signature, osecs });
+    }
+  }
+  return kept;
+}
+
 function writeRelas(
   link: ElfLink,
   osec: OutputSection,
@@ -324,16 +420,31 @@ function writeRelas(
   globalIndex: Map<number, number>,
   placeOf: (secId: number) => { shndx: number; base: number } | null,
 ): void {
+  const { is64, rela } = link.arch;
+  const ent = is64 ? 24 : rela ? 12 : 8;
+  let k = 0;
+  forEachOutputReloc(link, osec, sectionSym, globalIndex, placeOf, (where, type, s, a) =>
+    writeRelEntry(buf, k++ * ent, is64, rela, where, s, type, a),
+  );
+}
+
+/**
+ * Each relocation of `osec`'s members as the output keeps it: its offset in the output section,
+ * its type, the output symbol index it refers to and its addend. A reference to a global keeps
+ * the global; one to a local symbol or a section is re-pointed at the output section's symbol,
+ * with the place the target went added to the addend.
+ */
+function forEachOutputReloc(
+  link: ElfLink,
+  osec: OutputSection,
+  sectionSym: Map<OutputSection, number>,
+  globalIndex: Map<number, number>,
+  placeOf: (secId: number) => { shndx: number; base: number } | null,
+  put: (where: number, type: number, symIdx: number, addend: number) => void,
+): void {
   const ctx = link.ctx;
   const syms = ctx.syms;
   const { offset, type, sym, addend } = ctx.relocs;
-  let k = 0;
-  const put = (off: number, t: number, s: number, a: number) => {
-    const o = k++ * 24;
-    w64(buf, o, off);
-    w64(buf, o + 8, s * 2 ** 32 + t);
-    w64(buf, o + 16, a);
-  };
   for (const m of osec.members as InputSection[]) {
     const r = m.relocs;
     if (!r) continue;
