@@ -29,6 +29,7 @@ import {
   pltEntryAddr,
   refLocation,
   reportOverflow,
+  reportUnknownRelocation,
   scanRelAction,
 } from '@link/elf';
 import * as R from './relocs.js';
@@ -215,9 +216,7 @@ function scanRelocs(link: ElfLink, sec: InputSection): void {
           syms.flags[sym] = syms.flags[sym]! | SymFlag.NeedsGotTp;
         break;
       default:
-        ctx.diag.error(
-          `${formatLocation(sec.file.displayName, sec.name, off)}: ${R.relocName(type).startsWith('unknown') ? `unknown relocation (${type})` : `unsupported relocation ${R.relocName(type)}`} against symbol ${ctx.symName(sym)}`,
-        );
+        reportUnknownRelocation(link, sec, off, type, sym);
     }
   }
 }

@@ -21,6 +21,7 @@ import {
   isLocalBinding,
   noteReference,
   reportOverflow,
+  reportUnknownRelocation,
   pltEntryAddr,
   refLocation,
   scanRelAction,
@@ -169,9 +170,7 @@ function scanRelocs(link: ElfLink, sec: InputSection): void {
       case R.R_X86_64_TLSDESC_CALL:
         break;
       default:
-        ctx.diag.error(
-          `${formatLocation(sec.file.displayName, sec.name, off)}: unknown relocation (${type}) against symbol ${ctx.symName(sym)}`,
-        );
+        reportUnknownRelocation(link, sec, off, type, sym);
     }
   }
 }
@@ -421,10 +420,7 @@ function applyRelocs(
         continue;
       default:
         // Unknown types were reported by the scan (non-allocated sections are not scanned).
-        if (!alloc)
-          ctx.diag.error(
-            `${formatLocation(sec.file.displayName, sec.name, off)}: unknown relocation (${type}) against symbol ${ctx.symName(sym)}`,
-          );
+        if (!alloc) reportUnknownRelocation(link, sec, off, type, sym);
     }
   }
 }

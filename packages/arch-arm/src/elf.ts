@@ -13,7 +13,6 @@
 import {
   SymFlag,
   SymState,
-  formatLocation,
   i32,
   u16,
   u32,
@@ -32,6 +31,7 @@ import {
   scanRelAction,
   noteReference,
   reportOverflow,
+  reportUnknownRelocation,
   canRelaxTlsToLe,
   EM_ARM,
   SHF_ALLOC,
@@ -290,9 +290,7 @@ function scanRelocs(link: ElfLink, sec: InputSection): void {
       case R.R_ARM_THM_TLS_DESCSEQ32:
         break;
       default:
-        ctx.diag.error(
-          `${formatLocation(sec.file.displayName, sec.name, off)}: unknown relocation (${type}) against symbol ${ctx.symName(sym)}`,
-        );
+        reportUnknownRelocation(link, sec, off, type, sym);
     }
   }
 }
@@ -556,10 +554,7 @@ function applyRelocs(
         }
         continue;
       default:
-        if (!alloc)
-          ctx.diag.error(
-            `${formatLocation(sec.file.displayName, sec.name, off)}: unknown relocation (${type}) against symbol ${ctx.symName(sym)}`,
-          );
+        if (!alloc) reportUnknownRelocation(link, sec, off, type, sym);
     }
   }
 }

@@ -20,7 +20,13 @@ export {
 export { RelClass, RelAction, relAction, scanRelAction, applyAbsWord } from './dynamic-relocs.js';
 export { pltEntryAddr } from './got-plt.js';
 export { linkOrderTarget } from './gc-sections.js';
-export { noteReference, isLocalBinding, canRelaxTlsToLe, reportOverflow } from './reloc-checks.js';
+export {
+  noteReference,
+  isLocalBinding,
+  canRelaxTlsToLe,
+  reportOverflow,
+  reportUnknownRelocation,
+} from './reloc-checks.js';
 export { SharedFile } from './dso.js';
 export * from './shared-file.js';
 export { addDependentLibrary } from './inputs.js';

@@ -74,3 +74,23 @@ export function reportOverflow(
       (link.ctx.syms.state[sym] === SymState.Defined ? '' : `\n>>> ${name} is undefined`),
   );
 }
+
+/**
+ * A relocation type the arch does not handle: `unknown relocation (N)` for a number no spec
+ * names, `unsupported relocation R_X` for one it names but tslink does not implement.
+ */
+export function reportUnknownRelocation(
+  link: ElfLink,
+  sec: InputSection,
+  off: number,
+  type: number,
+  sym: SymId,
+): void {
+  const name = link.arch.relocName(type);
+  const what = name.startsWith('unknown')
+    ? `unknown relocation (${type})`
+    : `unsupported relocation ${name}`;
+  link.ctx.diag.error(
+    `${formatLocation(sec.file.displayName, sec.name, off)}: ${what} against symbol ${link.ctx.symName(sym)}`,
+  );
+}
