@@ -10,7 +10,7 @@
  * writes values and, where the scan chose to relax, rewrites the instruction around the field.
  * Both use the same predicates so they always agree.
  */
-import { SymFlag, SymState, formatLocation, w32, w64, type InputSection } from '@link/core';
+import { SymFlag, w32, w64, type InputSection } from '@link/core';
 import {
   type ElfArch,
   type ElfLink,
