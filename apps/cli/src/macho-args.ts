@@ -1,6 +1,16 @@
 import * as fs from 'node:fs';
 import { Context, LinkError, defaultConfig, type LinkConfig } from '@link/core';
-import { defaultMachoOptions, linkMacho, parseVersion, type MachoOptions } from '@link/macho';
+import { pluginMachoExtension } from '@link/buildmode-plugin/macho';
+import {
+  MH_BUNDLE,
+  MH_DYLIB,
+  MH_EXECUTE,
+  defaultMachoOptions,
+  i386Output,
+  linkMacho,
+  parseVersion,
+  type MachoOptions,
+} from '@link/macho';
 
 /**
  * ld64's command line, for Mach-O output. Selected (see `isMachoCommandLine`) by `-arch`,
@@ -13,6 +23,7 @@ export interface MachoArgs {
 }
 
 const MH_MAGIC_64 = 0xfeedfacf;
+const MH_MAGIC = 0xfeedface;
 
 /** Options (of either command line) whose value is a separate argument, not an input. */
 const VALUE_OPTIONS = new Set([
@@ -32,6 +43,11 @@ const VALUE_OPTIONS = new Set([
   '-plugin',
   '-plugin-opt',
   '-undefined',
+  '-install_name',
+  '-dylib_install_name',
+  '-bundle_loader',
+  '-current_version',
+  '-compatibility_version',
 ]);
 
 function firstInputIsMacho(argv: readonly string[]): boolean {
@@ -47,7 +63,8 @@ function firstInputIsMacho(argv: readonly string[]): boolean {
       const b = Buffer.alloc(4);
       fs.readSync(fd, b, 0, 4, 0);
       fs.closeSync(fd);
-      return b.readUInt32LE(0) === MH_MAGIC_64;
+      const magic = b.readUInt32LE(0);
+      return magic === MH_MAGIC_64 || magic === MH_MAGIC;
     } catch {
       return false;
     }
@@ -76,7 +93,6 @@ const IGNORED_FLAGS = new Set([
   '-dynamic', // the default and only mode
   '-no_deduplicate', // no identical-code folding is done anyway
   '-pie', // executables are always PIE
-  '-execute', // the default output kind
   '-bind_at_load', // machoload and dyld both accept lazy binding
   '-no_uuid', // LC_UUID is always written: macOS refuses images without one
   '-dead_strip_dylibs', // every dylib given is loaded
@@ -88,8 +104,6 @@ const IGNORED_WITH_VALUE = new Set([
   '-mllvm',
   '-object_path_lto',
   '-source_version',
-  '-current_version',
-  '-compatibility_version',
 ]);
 
 export function parseMachoArgs(argv: readonly string[]): MachoArgs {
@@ -98,6 +112,7 @@ export function parseMachoArgs(argv: readonly string[]): MachoArgs {
   const opts = defaultMachoOptions();
   const inputs = config.inputs;
   let i = 0;
+  let explicitExecute = false;
   const take = (opt: string): string => {
     const v = argv[++i];
     if (v === undefined) throw new LinkError(`${opt}: missing argument`);
@@ -123,6 +138,24 @@ export function parseMachoArgs(argv: readonly string[]): MachoArgs {
       config.libraryPaths.push(a.slice(2));
       continue;
     }
+    // tslink's own options, as on the ELF command line (`-Wl,--buildmode=plugin`).
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    if (eq > 0) {
+      const v = a.slice(eq + 1);
+      switch (a.slice(0, eq)) {
+        case '--buildmode':
+          if (v === 'plugin') config.buildMode = 'plugin';
+          else if (v !== 'exe' && v !== 'pie')
+            throw new LinkError(`invalid --buildmode for Mach-O: ${v} (exe, pie or plugin)`);
+          continue;
+        case '--pluginpath':
+          config.plugin.path = v;
+          continue;
+        case '--plugin-export':
+          config.plugin.exports.push(v);
+          continue;
+      }
+    }
     if (IGNORED_FLAGS.has(a)) continue;
     if (IGNORED_WITH_VALUE.has(a)) {
       take(a);
@@ -142,6 +175,7 @@ export function parseMachoArgs(argv: readonly string[]): MachoArgs {
         break;
       case '-arch': {
         const arch = take(a);
+        if (arch === 'i386') throw i386Output('-arch i386');
         if (arch !== 'x86_64')
           throw new LinkError(`-arch ${arch}: only x86_64 Mach-O output is supported`);
         break;
@@ -224,16 +258,43 @@ export function parseMachoArgs(argv: readonly string[]): MachoArgs {
       case '-no_adhoc_codesign':
         opts.adhocSign = false;
         break;
+      case '-execute':
+        opts.outputType = MH_EXECUTE;
+        explicitExecute = true;
+        break;
       case '-dylib':
+        opts.outputType = MH_DYLIB;
+        break;
       case '-bundle':
+        opts.outputType = MH_BUNDLE;
+        break;
       case '-bundle_loader':
+        opts.bundleLoader = take(a);
+        break;
       case '-install_name':
-        throw new LinkError(
-          `${a}: Mach-O dylibs and bundles are not supported yet (only MH_EXECUTE)`,
-        );
+      case '-dylib_install_name':
+        opts.installName = take(a);
+        break;
+      case '-current_version':
+        opts.currentVersion = parseVersion(take(a));
+        break;
+      case '-compatibility_version':
+        opts.compatVersion = parseVersion(take(a));
+        break;
       default:
         throw new LinkError(`unknown Mach-O (ld64) option: ${a}`);
     }
+  }
+  if (opts.outputType !== MH_DYLIB && opts.installName !== null)
+    throw new LinkError('-install_name can only be used with -dylib');
+  if (opts.bundleLoader !== null && opts.outputType !== MH_BUNDLE)
+    throw new LinkError('-bundle_loader can only be used with -bundle');
+  // A plugin is a bundle unless -dylib asks for a dylib.
+  if (config.buildMode === 'plugin' && opts.outputType === MH_EXECUTE && !explicitExecute)
+    opts.outputType = MH_BUNDLE;
+  if (opts.outputType !== MH_EXECUTE) {
+    if (config.buildMode !== 'plugin') config.buildMode = 'shared';
+    config.outputKind = 'shared';
   }
   return { config, opts };
 }
@@ -244,5 +305,5 @@ export function linkMachoCommandLine(argv: readonly string[]): void {
   if (config.inputs.length === 0) throw new LinkError('no input files');
   const ctx = new Context(config);
   ctx.diag.warnSink = (m) => process.stderr.write(`tslink: ${m}\n`);
-  linkMacho(ctx, opts);
+  linkMacho(ctx, opts, [pluginMachoExtension]);
 }

@@ -596,6 +596,18 @@ describe('Mach-O link errors', () => {
     );
   });
 
+  it('refuses i386 Mach-O output (-arch i386, or an i386 object): Apple dropped i386', () => {
+    const obj = compileMacho('i386_generic.c', ['-target', 'i386-apple-macos10.13']);
+    const byObject = runCommand([tslink, '-o', join(scratch, 'i386.macho'), obj]);
+    expect(byObject.status).toBe(1);
+    expect(byObject.stderr).toMatch(
+      /i386_generic.*\.o: i386 Mach-O: Apple dropped i386 .*tslink writes x86_64 Mach-O only/,
+    );
+    const byArch = runCommand([tslink, '-arch', 'i386', '-o', join(scratch, 'i386b.macho'), obj]);
+    expect(byArch.status).toBe(1);
+    expect(byArch.stderr).toMatch(/-arch i386: i386 Mach-O: Apple dropped i386/);
+  });
+
   it('rejects a truncated object with a message naming the file, not a crash', () => {
     const obj = objects().get(programs[0]!.name)![0]!;
     const bytes = readFileSync(obj);

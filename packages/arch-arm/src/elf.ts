@@ -10,16 +10,7 @@
  * the field, GOT_ORG = _GLOBAL_OFFSET_TABLE_, GOT(S) = address of S's GOT slot, TP = thread
  * pointer.
  */
-import {
-  SymFlag,
-  SymState,
-  i32,
-  u16,
-  u32,
-  w16,
-  w32,
-  type InputSection,
-} from '@link/core';
+import { SymFlag, SymState, i32, u16, u32, w16, w32, type InputSection } from '@link/core';
 import {
   type ElfArch,
   type ElfLink,

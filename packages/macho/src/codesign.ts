@@ -48,6 +48,8 @@ export function writeCodeSignature(
   ident: string,
   execSegBase: number,
   execSegLimit: number,
+  /** MH_EXECUTE: the exec segment is the main binary's (dylibs and bundles leave the flag 0). */
+  mainBinary = true,
 ): void {
   const codeLimit = sigOff;
   const pages = Math.ceil(codeLimit / CS_PAGE_SIZE);
@@ -80,7 +82,7 @@ export function writeCodeSignature(
   // spare2, scatterOffset, teamOffset, spare3, codeLimit64 stay 0.
   be64(cd, 64, execSegBase);
   be64(cd, 72, execSegLimit);
-  be64(cd, 80, CS_EXECSEG_MAIN_BINARY);
+  be64(cd, 80, mainBinary ? CS_EXECSEG_MAIN_BINARY : 0);
   for (let i = 0; i < ident.length; i++) cd[identOff + i] = ident.charCodeAt(i);
   for (let p = 0; p < pages; p++) {
     const start = p * CS_PAGE_SIZE;

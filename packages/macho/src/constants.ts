@@ -3,6 +3,9 @@
  * <mach-o/reloc.h>, <mach-o/x86_64/reloc.h>, <mach-o/fixup-chains.h>, <Kernel/kern/cs_blobs.h>).
  */
 export const MH_MAGIC_64 = 0xfeedfacf;
+/** 32-bit Mach-O (i386 objects, read only). */
+export const MH_MAGIC = 0xfeedface;
+export const CPU_TYPE_I386 = 7;
 export const CPU_TYPE_X86_64 = 0x01000007;
 export const CPU_SUBTYPE_X86_64_ALL = 3;
 export const CPU_SUBTYPE_LIB64 = 0x80000000;
@@ -10,6 +13,7 @@ export const CPU_SUBTYPE_LIB64 = 0x80000000;
 export const MH_OBJECT = 0x1;
 export const MH_EXECUTE = 0x2;
 export const MH_DYLIB = 0x6;
+export const MH_BUNDLE = 0x8;
 
 export const MH_NOUNDEFS = 0x1;
 export const MH_DYLDLINK = 0x4;
@@ -18,9 +22,12 @@ export const MH_SUBSECTIONS_VIA_SYMBOLS = 0x2000;
 export const MH_WEAK_DEFINES = 0x8000;
 export const MH_BINDS_TO_WEAK = 0x10000;
 export const MH_PIE = 0x200000;
+export const MH_NO_REEXPORTED_DYLIBS = 0x100000;
 export const MH_HAS_TLV_DESCRIPTORS = 0x800000;
 
+/** `x | LC_REQ_DYLD` would be a negative int32 in JS; `>>> 0` keeps the commands unsigned, as `u32` reads them. */
 export const LC_REQ_DYLD = 0x80000000;
+export const LC_SEGMENT = 0x1;
 export const LC_SEGMENT_64 = 0x19;
 export const LC_SYMTAB = 0x2;
 export const LC_DYSYMTAB = 0xb;
@@ -30,15 +37,15 @@ export const LC_LOAD_DYLINKER = 0xe;
 export const LC_UUID = 0x1b;
 export const LC_CODE_SIGNATURE = 0x1d;
 export const LC_DYLD_INFO = 0x22;
-export const LC_DYLD_INFO_ONLY = 0x22 | LC_REQ_DYLD;
+export const LC_DYLD_INFO_ONLY = (0x22 | LC_REQ_DYLD) >>> 0;
 export const LC_FUNCTION_STARTS = 0x26;
-export const LC_MAIN = 0x28 | LC_REQ_DYLD;
+export const LC_MAIN = (0x28 | LC_REQ_DYLD) >>> 0;
 export const LC_DATA_IN_CODE = 0x29;
 export const LC_SOURCE_VERSION = 0x2a;
 export const LC_LINKER_OPTION = 0x2d;
 export const LC_BUILD_VERSION = 0x32;
-export const LC_DYLD_EXPORTS_TRIE = 0x33 | LC_REQ_DYLD;
-export const LC_DYLD_CHAINED_FIXUPS = 0x34 | LC_REQ_DYLD;
+export const LC_DYLD_EXPORTS_TRIE = (0x33 | LC_REQ_DYLD) >>> 0;
+export const LC_DYLD_CHAINED_FIXUPS = (0x34 | LC_REQ_DYLD) >>> 0;
 export const LC_VERSION_MIN_MACOSX = 0x24;
 
 export const VM_PROT_READ = 1;
@@ -113,6 +120,25 @@ export const X86_64_RELOC_NAMES = [
   'X86_64_RELOC_TLV',
 ] as const;
 
+/** i386 ("generic") relocation types (<mach-o/reloc.h>). */
+export const GENERIC_RELOC_VANILLA = 0;
+export const GENERIC_RELOC_PAIR = 1;
+export const GENERIC_RELOC_SECTDIFF = 2;
+export const GENERIC_RELOC_PB_LA_PTR = 3;
+export const GENERIC_RELOC_LOCAL_SECTDIFF = 4;
+export const GENERIC_RELOC_TLV = 5;
+/** `r_address` bit 31: a `scattered_relocation_info` (target given by address, not symbol). */
+export const R_SCATTERED = 0x80000000;
+
+export const GENERIC_RELOC_NAMES = [
+  'GENERIC_RELOC_VANILLA',
+  'GENERIC_RELOC_PAIR',
+  'GENERIC_RELOC_SECTDIFF',
+  'GENERIC_RELOC_PB_LA_PTR',
+  'GENERIC_RELOC_LOCAL_SECTDIFF',
+  'GENERIC_RELOC_TLV',
+] as const;
+
 /** dyld info opcodes (<mach-o/loader.h>). */
 export const REBASE_TYPE_POINTER = 1;
 export const REBASE_OPCODE_DONE = 0x00;
@@ -126,7 +152,11 @@ export const REBASE_OPCODE_DO_REBASE_ADD_ADDR_ULEB = 0x70;
 export const REBASE_OPCODE_DO_REBASE_ULEB_TIMES_SKIPPING_ULEB = 0x80;
 
 export const BIND_TYPE_POINTER = 1;
+export const BIND_SPECIAL_DYLIB_MAIN_EXECUTABLE = -1;
 export const BIND_SPECIAL_DYLIB_FLAT_LOOKUP = -2;
+/** n_desc library ordinals (<mach-o/nlist.h> GET_LIBRARY_ORDINAL) for the special bind ordinals. */
+export const EXECUTABLE_ORDINAL = 0xff;
+export const DYNAMIC_LOOKUP_ORDINAL = 0xfe;
 export const BIND_SYMBOL_FLAGS_WEAK_IMPORT = 0x1;
 export const BIND_OPCODE_DONE = 0x00;
 export const BIND_OPCODE_SET_DYLIB_ORDINAL_IMM = 0x10;

@@ -25,12 +25,13 @@ const EXPORT_SYMBOL_FLAGS_REEXPORT = 0x8;
  * symbols of `LC_SYMTAB`. Everything is bounds-checked; the trie walk visits each node once,
  * so a malicious cycle cannot loop.
  */
-export function readDylib(b: Uint8Array, file: string): DylibInterface {
+export function readDylib(b: Uint8Array, file: string, filetype = MH_DYLIB): DylibInterface {
   const bad = (what: string): never => {
     throw new LinkError(`${file}: malformed Mach-O dylib: ${what}`);
   };
   if (b.length < 32 || u32(b, 0) !== MH_MAGIC_64) bad('not a 64-bit Mach-O file');
-  if (u32(b, 12) !== MH_DYLIB) bad(`file type ${u32(b, 12)} is not MH_DYLIB`);
+  if (u32(b, 12) !== filetype)
+    bad(`file type ${u32(b, 12)} is not ${filetype === MH_DYLIB ? 'MH_DYLIB' : 'MH_EXECUTE'}`);
   const ncmds = u32(b, 16);
   const end = 32 + u32(b, 20);
   if (end > b.length) bad('load commands extend past the end of the file');
@@ -66,7 +67,8 @@ export function readDylib(b: Uint8Array, file: string): DylibInterface {
     }
     p += size;
   }
-  if (out.installName === '') bad('no LC_ID_DYLIB');
+  // An executable (a -bundle_loader) has exports but no install name.
+  if (out.installName === '' && filetype === MH_DYLIB) bad('no LC_ID_DYLIB');
   if (trie) {
     const [off, size] = trie;
     if (off + size > b.length)

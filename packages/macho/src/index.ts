@@ -13,9 +13,11 @@ export interface MachoArch {
 export * from './constants.js';
 export {
   linkMacho,
+  i386Output,
   defaultMachoOptions,
   machoPasses,
   MachoLink,
+  type MachoExtension,
   type MachoOptions,
   type Dylib,
 } from './link.js';
@@ -32,3 +34,4 @@ export {
 } from './dyld-info.js';
 export { writeCodeSignature, verifyCodeSignature, codeSignatureSize } from './codesign.js';
 export { lintMacho, type LintResult } from './lint.js';
+export { encodeRelocType } from './relocations.js';

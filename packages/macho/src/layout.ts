@@ -111,6 +111,7 @@ export function createOutputSections(l: MachoLink): void {
     const o = get(seg, sect, sec.flags);
     o.members.push(sec);
   }
+  pinAtoms(l, order);
   for (const o of order) {
     if (o.type === S_CSTRING_LITERALS) mergeCStrings(o);
     else if (LITERAL_SIZE[o.type] !== undefined) mergeLiterals(o, LITERAL_SIZE[o.type]!);
@@ -146,7 +147,8 @@ export function createOutputSections(l: MachoLink): void {
     fileoff: 0,
     filesize: 0,
   });
-  segs.push(newSeg('__PAGEZERO', 0));
+  // Only an executable reserves the low 4 GiB; dylibs and bundles are mapped anywhere.
+  if (l.isExecutable) segs.push(newSeg('__PAGEZERO', 0));
   segs.push(newSeg('__TEXT', VM_PROT_READ | VM_PROT_EXECUTE));
   for (const s of live) {
     let seg = segs.find((g) => g.name === s.segname);
@@ -161,6 +163,21 @@ export function createOutputSections(l: MachoLink): void {
   }
   segs.push(newSeg('__LINKEDIT', VM_PROT_READ));
   l.segments = segs;
+}
+
+/** Moves the atoms an extension pinned to the head or tail of their output sections. */
+function pinAtoms(l: MachoLink, order: MachoSection[]): void {
+  if (l.pinnedHead.length === 0 && l.pinnedTail.length === 0) return;
+  const head = new Set(l.pinnedHead);
+  const tail = new Set(l.pinnedTail);
+  for (const o of order) {
+    if (!o.members.some((m) => head.has(m) || tail.has(m))) continue;
+    const rest = o.members.filter((m) => !head.has(m) && !tail.has(m));
+    const first = l.pinnedHead.filter((m) => o.members.includes(m));
+    const last = l.pinnedTail.filter((m) => o.members.includes(m));
+    o.members.length = 0;
+    o.members.push(...first, ...rest, ...last);
+  }
 }
 
 /** Copies atoms into place and applies their relocations. */
@@ -267,7 +284,7 @@ export function layout(l: MachoLink): void {
   let fileOff = 0;
   let vm = l.imageBase;
   const pz = l.segments[0]!;
-  pz.vmsize = l.imageBase;
+  if (pz.name === '__PAGEZERO') pz.vmsize = l.imageBase;
   for (const seg of l.segments) {
     if (seg.name === '__PAGEZERO' || seg.name === '__LINKEDIT') continue;
     seg.fileoff = fileOff;

@@ -14,6 +14,7 @@ import {
   SymFlag,
   SymState,
   SymType,
+  Visibility,
   defineShared,
   duplicates,
   gcSections,
@@ -24,7 +25,13 @@ import {
   type SymId,
 } from '@link/core';
 import {
+  BIND_SPECIAL_DYLIB_FLAT_LOOKUP,
+  BIND_SPECIAL_DYLIB_MAIN_EXECUTABLE,
   DEFAULT_IMAGE_BASE,
+  MH_BUNDLE,
+  MH_DYLIB,
+  MH_EXECUTE,
+  MH_MAGIC,
   MH_MAGIC_64,
   N_NO_DEAD_STRIP,
   PLATFORM_MACOS,
@@ -68,6 +75,25 @@ export interface MachoOptions {
   rpaths: string[];
   /** `-flat_namespace`: binds use flat lookup. */
   flatNamespace: boolean;
+  /** MH_EXECUTE (the default), MH_DYLIB (`-dylib`) or MH_BUNDLE (`-bundle`). */
+  outputType: number;
+  /** `-install_name` for LC_ID_DYLIB (ld64's default: the output path). */
+  installName: string | null;
+  /** `-current_version` / `-compatibility_version`, packed as in `dylib_command`. */
+  currentVersion: number;
+  compatVersion: number;
+  /** `-bundle_loader`: the executable a bundle's undefined symbols may bind to. */
+  bundleLoader: string | null;
+}
+
+/**
+ * A hook into a Mach-O link for build modes that add content (`--buildmode=plugin`): it runs
+ * after symbol resolution, before dead stripping and the relocation scan, so atoms it adds
+ * (with relocations) get GOT slots, stubs, rebases and binds like any input atom.
+ */
+export interface MachoExtension {
+  name: string;
+  afterResolve?(l: MachoLink): void;
 }
 
 export function defaultMachoOptions(): MachoOptions {
@@ -85,6 +111,11 @@ export function defaultMachoOptions(): MachoOptions {
     exportedSymbols: null,
     rpaths: [],
     flatNamespace: false,
+    outputType: MH_EXECUTE,
+    installName: null,
+    currentVersion: 0,
+    compatVersion: 0,
+    bundleLoader: null,
   };
 }
 
@@ -106,7 +137,13 @@ export class MachoLink {
   readonly internalFile: InputFile;
   /** Symbols resolved by dyld's flat lookup (`-undefined dynamic_lookup`). */
   readonly dynamicLookup = new Set<SymId>();
-  readonly imageBase = DEFAULT_IMAGE_BASE;
+  /** Executables start after the 4 GiB __PAGEZERO; dylibs and bundles at 0 (always slid). */
+  readonly imageBase: number;
+  /** The `-bundle_loader` executable, as an input file whose exports bind to ordinal -1. */
+  bundleLoaderFile: InputFile | null = null;
+  /** Atoms an extension pins to the head or tail of their output section (in pin order). */
+  readonly pinnedHead: InputSection[] = [];
+  readonly pinnedTail: InputSection[] = [];
   readonly undefRefs = new Map<SymId, string[]>();
   /** GOT entries and stubs in assignment order (indices live in `syms.gotIdx` / `pltIdx`). */
   readonly gotSyms: SymId[] = [];
@@ -135,8 +172,10 @@ export class MachoLink {
   constructor(
     readonly ctx: Context,
     readonly opts: MachoOptions,
+    readonly extensions: readonly MachoExtension[] = [],
   ) {
     ctx.target = makeTarget(ctx.config, 8);
+    this.imageBase = opts.outputType === MH_EXECUTE ? DEFAULT_IMAGE_BASE : 0;
     this.internalFile = new InputFile(
       -1,
       '<internal>',
@@ -222,11 +261,47 @@ export class MachoLink {
     return this.synth.stubs.addr + this.ctx.syms.pltIdx[sym]! * 6;
   }
 
-  /** Dylib ordinal of an import for binds (special values for flat lookup). */
+  get isExecutable(): boolean {
+    return this.opts.outputType === MH_EXECUTE;
+  }
+
+  /**
+   * A new atom of this link (not from any input), e.g. an extension's table or code. `name` is
+   * `segment,section` as in objects; it is grouped into output sections like input atoms.
+   */
+  addAtom(
+    name: string,
+    flags: number,
+    align: number,
+    contents: Uint8Array,
+    size = -1,
+  ): InputSection {
+    const ctx = this.ctx;
+    const sec = new InputSection(
+      ctx.sections.length,
+      this.internalFile,
+      0,
+      name,
+      flags & 0xff,
+      flags,
+      align,
+      size >= 0 ? size : contents.length,
+      -1,
+    );
+    sec.ownContents = contents;
+    ctx.sections.push(sec);
+    return sec;
+  }
+
+  /** Dylib ordinal of an import for binds (special values for flat lookup and the loader). */
   ordinalOf(sym: SymId): number {
-    if (this.opts.flatNamespace || this.dynamicLookup.has(sym)) return -2; // BIND_SPECIAL_DYLIB_FLAT_LOOKUP
-    const d = this.dylibByFile.get(this.ctx.syms.file[sym]!);
-    return d ? d.ordinal : -2;
+    if (this.opts.flatNamespace || this.dynamicLookup.has(sym))
+      return BIND_SPECIAL_DYLIB_FLAT_LOOKUP;
+    const f = this.ctx.syms.file[sym]!;
+    if (this.bundleLoaderFile && f === this.bundleLoaderFile.id)
+      return BIND_SPECIAL_DYLIB_MAIN_EXECUTABLE;
+    const d = this.dylibByFile.get(f);
+    return d ? d.ordinal : BIND_SPECIAL_DYLIB_FLAT_LOOKUP;
   }
 }
 
@@ -271,6 +346,13 @@ function addDylib(l: MachoLink, p: string, bytes: Uint8Array, iface: DylibInterf
     defineShared(ctx, ctx.syms.intern(name), file.id, 0, 0, SymType.Tls, false);
 }
 
+/** 32-bit input: readable (`readObject`), but there is no i386 Mach-O output to put it in. */
+export function i386Output(what: string): LinkError {
+  return new LinkError(
+    `${what}: i386 Mach-O: Apple dropped i386 (macOS 10.15 runs no 32-bit code and no current SDK targets it), so tslink writes x86_64 Mach-O only; rebuild for -arch x86_64`,
+  );
+}
+
 function readInput(l: MachoLink, p: string): void {
   let bytes: Uint8Array;
   try {
@@ -292,6 +374,7 @@ function readInput(l: MachoLink, p: string): void {
       `${p}: Mach-O file type ${ft} cannot be linked against (objects, dylibs and .tbd stubs can)`,
     );
   }
+  if (bytes.length >= 4 && u32(bytes, 0) === MH_MAGIC) throw i386Output(p);
   if (isArchive(bytes)) {
     addArchive(l, p, bytes);
     return;
@@ -338,6 +421,7 @@ function loadMember(l: MachoLink, a: number, m: number): void {
   const ar = ctx.archives[a]!;
   const bytes = memberBytes(ar.archive, ar.bytes, m, (f) => fs.readFileSync(f));
   const name = memberDisplayName(ar.archive, m);
+  if (bytes.length >= 4 && u32(bytes, 0) === MH_MAGIC) throw i386Output(name);
   if (bytes.length < 4 || u32(bytes, 0) !== MH_MAGIC_64)
     throw new LinkError(`${name}: archive member is not a 64-bit Mach-O object`);
   const f = readObject(ctx, ar.path, name, bytes);
@@ -365,17 +449,50 @@ function readInputs(l: MachoLink): void {
     }
   }
   drainExtractQueue(l.ctx, (a, m) => loadMember(l, a, m));
+  if (l.opts.bundleLoader !== null) addBundleLoader(l, l.opts.bundleLoader);
   if (l.objects.length === 0) throw new LinkError('no object files to link');
+}
+
+/**
+ * `-bundle_loader exe`: the executable's exports resolve the bundle's undefined symbols, bound
+ * with BIND_SPECIAL_DYLIB_MAIN_EXECUTABLE (the image that loads the bundle), no LC_LOAD_DYLIB.
+ */
+function addBundleLoader(l: MachoLink, p: string): void {
+  const ctx = l.ctx;
+  if (l.opts.outputType !== MH_BUNDLE)
+    throw new LinkError('-bundle_loader can only be used with -bundle');
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileSync(p);
+  } catch (e) {
+    throw new LinkError(
+      `-bundle_loader: cannot open ${p}: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+  const iface = readDylib(bytes, p, MH_EXECUTE);
+  const file = new InputFile(ctx.files.length, p, path.basename(p), 'shared', bytes);
+  ctx.files.push(file);
+  l.bundleLoaderFile = file;
+  for (const name of iface.exports)
+    defineShared(ctx, ctx.syms.intern(name), file.id, 0, 0, SymType.NoType, false);
+  for (const name of iface.weakExports)
+    defineShared(ctx, ctx.syms.intern(name), file.id, 0, 0, SymType.NoType, true);
+  for (const name of iface.tlvExports)
+    defineShared(ctx, ctx.syms.intern(name), file.id, 0, 0, SymType.Tls, false);
 }
 
 function resolve(l: MachoLink): void {
   const ctx = l.ctx;
   const s = ctx.syms;
-  l.mhHeaderSym = s.intern('__mh_execute_header');
-  if (s.state[l.mhHeaderSym] !== SymState.Defined) {
-    s.state[l.mhHeaderSym] = SymState.Defined;
-    s.value[l.mhHeaderSym] = l.imageBase;
-    s.flags[l.mhHeaderSym] = s.flags[l.mhHeaderSym]! | SymFlag.Absolute | SymFlag.Synthetic;
+  // Only an executable's header is at a fixed address; dylibs and bundles do not define
+  // __mh_dylib_header/__mh_bundle_header (as ld64.lld-14).
+  if (l.isExecutable) {
+    l.mhHeaderSym = s.intern('__mh_execute_header');
+    if (s.state[l.mhHeaderSym] !== SymState.Defined) {
+      s.state[l.mhHeaderSym] = SymState.Defined;
+      s.value[l.mhHeaderSym] = l.imageBase;
+      s.flags[l.mhHeaderSym] = s.flags[l.mhHeaderSym]! | SymFlag.Absolute | SymFlag.Synthetic;
+    }
   }
   for (const d of duplicates(ctx)) {
     const other = ctx.files[s.file[d.sym]!]?.displayName ?? '?';
@@ -383,14 +500,15 @@ function resolve(l: MachoLink): void {
       `duplicate symbol: ${s.names[d.sym]}\n>>> defined in ${other}\n>>> defined in ${ctx.files[d.file]!.displayName}`,
     );
   }
-  l.entrySym = s.lookup(l.opts.entry);
-  if (l.entrySym < 0 || s.state[l.entrySym] !== SymState.Defined)
+  l.entrySym = l.isExecutable ? s.lookup(l.opts.entry) : -1;
+  if (l.isExecutable && (l.entrySym < 0 || s.state[l.entrySym] !== SymState.Defined))
     ctx.diag.error(
       `undefined symbol: ${l.opts.entry}\n>>> referenced by the entry point (-e ${l.opts.entry})`,
     );
   if (l.opts.dynamicLookup) {
     for (const id of s.globalIds()) if (s.state[id] === SymState.Undefined) l.dynamicLookup.add(id);
   }
+  for (const e of l.extensions) e.afterResolve?.(l);
 }
 
 /** Commons become zero-filled atoms of `__DATA,__common`. */
@@ -428,6 +546,11 @@ function deadStrip(l: MachoLink): void {
   };
   rootSym(l.entrySym);
   for (const name of l.opts.exportedSymbols ?? []) rootSym(s.lookup(name));
+  // A dylib or bundle exists for its exports: without a list, every global definition is one.
+  if (!l.isExecutable && l.opts.exportedSymbols === null)
+    for (const id of s.globalIds())
+      if (s.state[id] === SymState.Defined && s.visibility[id] !== Visibility.Hidden) rootSym(id);
+  for (const sec of [...l.pinnedHead, ...l.pinnedTail]) roots.push(sec);
   for (const o of l.objects) {
     for (let i = 0; i < o.symIds.length; i++)
       if (o.nDesc[i]! & N_NO_DEAD_STRIP) rootSym(o.symIds[i]!);
@@ -494,8 +617,12 @@ export const machoPasses: Pass<MachoCtx>[] = [
 ];
 
 /** Runs a whole Mach-O link of `ctx.config` with `opts`. */
-export function linkMacho(ctx: Context, opts: MachoOptions): MachoLink {
-  const l = new MachoLink(ctx, opts);
+export function linkMacho(
+  ctx: Context,
+  opts: MachoOptions,
+  extensions: readonly MachoExtension[] = [],
+): MachoLink {
+  const l = new MachoLink(ctx, opts, extensions);
   const c = ctx as MachoCtx;
   c.macho = l;
   runPasses(c, machoPasses);

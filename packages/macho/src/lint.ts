@@ -9,11 +9,16 @@ import {
   LC_DYLD_INFO_ONLY,
   LC_DYSYMTAB,
   LC_FUNCTION_STARTS,
+  LC_ID_DYLIB,
+  LC_LOAD_DYLINKER,
   LC_MAIN,
   LC_SEGMENT_64,
   LC_SYMTAB,
   LC_UUID,
   LC_VERSION_MIN_MACOSX,
+  MH_BUNDLE,
+  MH_DYLIB,
+  MH_EXECUTE,
   MH_MAGIC_64,
   PAGE_SIZE,
   SECTION_TYPE,
@@ -58,6 +63,9 @@ export function lintMacho(file: Uint8Array, opts: { requireSignature?: boolean }
     err('not a 64-bit Mach-O file');
     return res;
   }
+  const filetype = u32(file, 12);
+  if (filetype !== MH_EXECUTE && filetype !== MH_DYLIB && filetype !== MH_BUNDLE)
+    err(`file type ${filetype} is not MH_EXECUTE, MH_DYLIB or MH_BUNDLE`);
   const ncmds = u32(file, 16);
   const sizeofcmds = u32(file, 20);
   if (32 + sizeofcmds > file.length) {
@@ -69,6 +77,8 @@ export function lintMacho(file: Uint8Array, opts: { requireSignature?: boolean }
   let uuids = 0;
   let builds = 0;
   let main: number | null = null;
+  let idDylibs = 0;
+  let dylinkers = 0;
   const linkeditRefs: [string, number, number][] = [];
   let sig: [number, number] | null = null;
   for (let i = 0; i < ncmds; i++) {
@@ -130,6 +140,14 @@ export function lintMacho(file: Uint8Array, opts: { requireSignature?: boolean }
       case LC_MAIN:
         main = u64(file, p + 8);
         break;
+      case LC_ID_DYLIB:
+        idDylibs++;
+        if (u32(file, p + 8) < 24 || u32(file, p + 8) >= size || file[p + 24] === 0)
+          err('LC_ID_DYLIB has no install name');
+        break;
+      case LC_LOAD_DYLINKER:
+        dylinkers++;
+        break;
       case LC_SYMTAB:
         linkeditRefs.push(['symbol table', u32(file, p + 8), u32(file, p + 12) * 16]);
         linkeditRefs.push(['string table', u32(file, p + 16), u32(file, p + 20)]);
@@ -169,11 +187,23 @@ export function lintMacho(file: Uint8Array, opts: { requireSignature?: boolean }
   if (total !== sizeofcmds) err(`sizeofcmds ${sizeofcmds} != sum of cmdsize ${total}`);
   if (uuids !== 1) err(`expected one LC_UUID, found ${uuids}`);
   if (builds < 1) err('no LC_BUILD_VERSION (or LC_VERSION_MIN_MACOSX)');
+  // dyld identifies a dylib by LC_ID_DYLIB; only the main executable has an entry point and
+  // names the dynamic linker; a dylib or bundle has no __PAGEZERO (it is mapped anywhere).
+  if (filetype === MH_DYLIB && idDylibs !== 1)
+    err(`MH_DYLIB needs exactly one LC_ID_DYLIB, found ${idDylibs}`);
+  if (filetype !== MH_DYLIB && idDylibs > 0) err('LC_ID_DYLIB in an image that is not MH_DYLIB');
+  if (filetype !== MH_EXECUTE && main !== null) err('LC_MAIN in an image that is not MH_EXECUTE');
+  if (filetype !== MH_EXECUTE && dylinkers > 0)
+    err('LC_LOAD_DYLINKER in an image that is not MH_EXECUTE');
   const segs = res.segments;
   if (segs.length === 0) err('no segments');
   else {
     const first = segs[0]!;
-    if (first.name !== '__PAGEZERO') err(`first segment is ${first.name}, not __PAGEZERO`);
+    if (filetype !== MH_EXECUTE) {
+      if (first.name === '__PAGEZERO') err('__PAGEZERO in a dylib or bundle');
+      if (first.name !== '__TEXT') err(`first segment is ${first.name}, not __TEXT`);
+      else if (first.vmaddr !== 0) err('a dylib or bundle must start at address 0');
+    } else if (first.name !== '__PAGEZERO') err(`first segment is ${first.name}, not __PAGEZERO`);
     else if (
       first.vmaddr !== 0 ||
       first.filesize !== 0 ||

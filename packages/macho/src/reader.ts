@@ -19,11 +19,14 @@ import {
   type Context,
 } from '@link/core';
 import {
+  CPU_TYPE_I386,
   CPU_TYPE_X86_64,
   LC_DATA_IN_CODE,
   LC_LINKER_OPTION,
+  LC_SEGMENT,
   LC_SEGMENT_64,
   LC_SYMTAB,
+  MH_MAGIC,
   MH_MAGIC_64,
   MH_OBJECT,
   MH_SUBSECTIONS_VIA_SYMBOLS,
@@ -48,6 +51,7 @@ import {
   X86_64_RELOC_UNSIGNED,
 } from './constants.js';
 import { encodeRelocType, pcrelBias } from './relocations.js';
+import { readGenericRelocations } from './generic-relocs.js';
 
 /** One `section_64` of an object, as the file describes it. */
 export interface RawSection {
@@ -81,6 +85,8 @@ export class MachoObjectFile extends InputFile {
   /** `LC_LINKER_OPTION` strings (e.g. `-lSystem`, `-framework Foo`). */
   linkerOptions: string[][] = [];
   subsections = false;
+  /** CPU_TYPE_X86_64, or CPU_TYPE_I386 for a 32-bit object (read, never written). */
+  cputype = CPU_TYPE_X86_64;
   /** Global section id → local symbol standing for "start of this atom" (r_extern=0 targets). */
   readonly sectionSyms = new Map<number, number>();
 }
@@ -102,11 +108,55 @@ function fixedString(b: Uint8Array, off: number, len: number): string {
 }
 
 export function isMachoObject(b: Uint8Array): boolean {
-  return b.length >= 32 && u32(b, 0) === MH_MAGIC_64 && u32(b, 12) === MH_OBJECT;
+  if (b.length < 28) return false;
+  const magic = u32(b, 0);
+  return (magic === MH_MAGIC_64 || magic === MH_MAGIC) && u32(b, 12) === MH_OBJECT;
 }
 
+/**
+ * What differs between a 64-bit (x86_64) and a 32-bit (i386) object's structures: header and
+ * segment command sizes, `section`/`section_64` and `nlist`/`nlist_64` layouts (the address,
+ * size and n_value fields are one word wide; the fields after them shift with it).
+ */
+interface Layout {
+  name: string;
+  header: number;
+  segmentCmd: number;
+  segmentCmdName: string;
+  segmentHeader: number;
+  nsectsAt: number;
+  section: number;
+  nlist: number;
+  word: (b: Uint8Array, o: number) => number;
+  wordSize: number;
+}
+const LAYOUT_64: Layout = {
+  name: 'mach_header_64',
+  header: 32,
+  segmentCmd: LC_SEGMENT_64,
+  segmentCmdName: 'LC_SEGMENT_64',
+  segmentHeader: 72,
+  nsectsAt: 64,
+  section: 80,
+  nlist: 16,
+  word: u64,
+  wordSize: 8,
+};
+const LAYOUT_32: Layout = {
+  name: 'mach_header',
+  header: 28,
+  segmentCmd: LC_SEGMENT,
+  segmentCmdName: 'LC_SEGMENT',
+  segmentHeader: 56,
+  nsectsAt: 48,
+  section: 68,
+  nlist: 12,
+  word: u32,
+  wordSize: 4,
+};
+
 /** Largest index i with starts[i] <= off (starts ascending, starts[0] = 0). */
-function atomIndex(starts: number[], off: number): number {
+export function atomIndex(starts: number[], off: number): number {
   let lo = 0;
   let hi = starts.length - 1;
   while (lo < hi) {
@@ -118,8 +168,10 @@ function atomIndex(starts: number[], off: number): number {
 }
 
 /**
- * Parses an x86-64 `MH_OBJECT` and enters its sections, symbols and relocations into `ctx`.
- * Malformed input is a `LinkError` naming the file, the structure and its offset.
+ * Parses an x86-64 or i386 `MH_OBJECT` and enters its sections, symbols and relocations into
+ * `ctx` (i386 relocations in the generic model of generic-relocs.ts; the linker refuses to
+ * write i386 output). Malformed input is a `LinkError` naming the file, the structure and its
+ * offset.
  */
 export function readObject(
   ctx: Context,
@@ -130,23 +182,30 @@ export function readObject(
   const f = new MachoObjectFile(ctx.files.length, path, display, 'object', bytes);
   ctx.files.push(f);
   const b = bytes;
-  need(display, b, 0, 32, 'mach_header_64');
-  if (u32(b, 0) !== MH_MAGIC_64) throw new LinkError(`${display}: not a 64-bit Mach-O file`);
-  if (u32(b, 4) !== CPU_TYPE_X86_64)
+  need(display, b, 0, 28, 'mach_header');
+  const magic = u32(b, 0);
+  if (magic !== MH_MAGIC_64 && magic !== MH_MAGIC)
+    throw new LinkError(`${display}: not a Mach-O file`);
+  const L = magic === MH_MAGIC_64 ? LAYOUT_64 : LAYOUT_32;
+  need(display, b, 0, L.header, L.name);
+  const cpu = u32(b, 4);
+  if (cpu !== (magic === MH_MAGIC_64 ? CPU_TYPE_X86_64 : CPU_TYPE_I386))
     throw new LinkError(
-      `${display}: unsupported Mach-O cputype 0x${u32(b, 4).toString(16)} (only x86_64 is supported)`,
+      `${display}: unsupported Mach-O cputype 0x${cpu.toString(16)} (x86_64 and i386 objects are read)`,
     );
+  f.cputype = cpu;
   if (u32(b, 12) !== MH_OBJECT) throw new LinkError(`${display}: not a Mach-O object (MH_OBJECT)`);
   const ncmds = u32(b, 16);
   const sizeofcmds = u32(b, 20);
   f.subsections = (u32(b, 24) & MH_SUBSECTIONS_VIA_SYMBOLS) !== 0;
-  need(display, b, 32, sizeofcmds, 'load commands');
+  need(display, b, L.header, sizeofcmds, 'load commands');
   let symoff = 0;
   let nsyms = 0;
   let stroff = 0;
   let strsize = 0;
-  let p = 32;
-  const cmdEnd = 32 + sizeofcmds;
+  let p = L.header;
+  const cmdEnd = L.header + sizeofcmds;
+  const W = L.wordSize;
   for (let i = 0; i < ncmds; i++) {
     if (p + 8 > cmdEnd)
       throw new LinkError(
@@ -154,29 +213,30 @@ export function readObject(
       );
     const cmd = u32(b, p);
     const size = u32(b, p + 4);
-    if (size < 8 || size % 8 !== 0 || p + size > cmdEnd)
+    if (size < 8 || size % (W === 8 ? 8 : 4) !== 0 || p + size > cmdEnd)
       throw new LinkError(
         `${display}: malformed Mach-O object: load command ${i} at offset 0x${p.toString(16)} has bad cmdsize ${size}`,
       );
-    if (cmd === LC_SEGMENT_64) {
-      need(display, b, p, 72, 'LC_SEGMENT_64');
-      const nsects = u32(b, p + 64);
-      if (72 + nsects * 80 > size)
+    if (cmd === L.segmentCmd) {
+      need(display, b, p, L.segmentHeader, L.segmentCmdName);
+      const nsects = u32(b, p + L.nsectsAt);
+      if (L.segmentHeader + nsects * L.section > size)
         throw new LinkError(
-          `${display}: malformed Mach-O object: LC_SEGMENT_64 at offset 0x${p.toString(16)} has ${nsects} sections but cmdsize ${size}`,
+          `${display}: malformed Mach-O object: ${L.segmentCmdName} at offset 0x${p.toString(16)} has ${nsects} sections but cmdsize ${size}`,
         );
       for (let s = 0; s < nsects; s++) {
-        const q = p + 72 + s * 80;
+        const q = p + L.segmentHeader + s * L.section;
+        const f0 = q + 32 + 2 * W; // offset, align, reloff, nreloc, flags follow addr and size
         const sec: RawSection = {
           sectname: fixedString(b, q, 16),
           segname: fixedString(b, q + 16, 16),
-          addr: u64(b, q + 32),
-          size: u64(b, q + 40),
-          offset: u32(b, q + 48),
-          align: u32(b, q + 52),
-          reloff: u32(b, q + 56),
-          nreloc: u32(b, q + 60),
-          flags: u32(b, q + 64),
+          addr: L.word(b, q + 32),
+          size: L.word(b, q + 32 + W),
+          offset: u32(b, f0),
+          align: u32(b, f0 + 4),
+          reloff: u32(b, f0 + 8),
+          nreloc: u32(b, f0 + 12),
+          flags: u32(b, f0 + 16),
         };
         const t = sec.flags & SECTION_TYPE;
         const zerofill = t === S_ZEROFILL || t === S_THREAD_LOCAL_ZEROFILL;
@@ -195,7 +255,7 @@ export function readObject(
       nsyms = u32(b, p + 12);
       stroff = u32(b, p + 16);
       strsize = u32(b, p + 20);
-      need(display, b, symoff, nsyms * 16, 'symbol table');
+      need(display, b, symoff, nsyms * L.nlist, 'symbol table');
       need(display, b, stroff, strsize, 'string table');
     } else if (cmd === LC_DATA_IN_CODE) {
       need(display, b, p, 16, 'LC_DATA_IN_CODE');
@@ -226,7 +286,7 @@ export function readObject(
   // Split points: every non-alt-entry symbol of a regular section starts an atom.
   const splits: number[][] = f.sects.map(() => [0]);
   for (let i = 0; i < nsyms; i++) {
-    const q = symoff + i * 16;
+    const q = symoff + i * L.nlist;
     const type = b[q + 4]!;
     const sect = b[q + 5]!;
     if (type & N_STAB || (type & N_TYPE) !== N_SECT) continue;
@@ -236,7 +296,7 @@ export function readObject(
       );
     const desc = u16(b, q + 6);
     const s = f.sects[sect - 1]!;
-    const off = u64(b, q + 8) - s.addr;
+    const off = L.word(b, q + 8) - s.addr;
     if (off < 0 || off > s.size)
       throw new LinkError(
         `${display}: malformed Mach-O object: symbol ${i} lies outside section ${s.segname},${s.sectname}`,
@@ -282,12 +342,12 @@ export function readObject(
   f.nDesc = new Uint16Array(nsyms);
   const syms = ctx.syms;
   for (let i = 0; i < nsyms; i++) {
-    const q = symoff + i * 16;
+    const q = symoff + i * L.nlist;
     const strx = u32(b, q);
     const type = b[q + 4]!;
     const sect = b[q + 5]!;
     const desc = u16(b, q + 6);
-    const value = u64(b, q + 8);
+    const value = L.word(b, q + 8);
     f.nType[i] = type;
     f.nDesc[i] = desc;
     if (strx >= strsize && strsize > 0)
@@ -349,7 +409,8 @@ export function readObject(
     }
   }
 
-  readRelocations(ctx, f);
+  if (cpu === CPU_TYPE_I386) readGenericRelocations(ctx, f);
+  else readRelocations(ctx, f);
   return f;
 }
 
@@ -361,7 +422,7 @@ function splittable(s: RawSection): boolean {
 }
 
 /** The local symbol that stands for offset 0 of atom `secId` (targets of r_extern=0 relocs). */
-function sectionSymbol(ctx: Context, f: MachoObjectFile, secId: number): number {
+export function sectionSymbol(ctx: Context, f: MachoObjectFile, secId: number): number {
   let id = f.sectionSyms.get(secId);
   if (id === undefined) {
     id = ctx.syms.addLocal(f.id, -1, secId, 0, SymType.Section);

@@ -24,6 +24,7 @@ import {
   LC_DYLD_INFO_ONLY,
   LC_DYSYMTAB,
   LC_FUNCTION_STARTS,
+  LC_ID_DYLIB,
   LC_LOAD_DYLIB,
   LC_LOAD_DYLINKER,
   LC_MAIN,
@@ -32,8 +33,13 @@ import {
   LC_SOURCE_VERSION,
   LC_SYMTAB,
   LC_UUID,
+  BIND_SPECIAL_DYLIB_MAIN_EXECUTABLE,
+  DYNAMIC_LOOKUP_ORDINAL,
+  EXECUTABLE_ORDINAL,
   MH_DYLDLINK,
+  MH_DYLIB,
   MH_EXECUTE,
+  MH_NO_REEXPORTED_DYLIBS,
   MH_HAS_TLV_DESCRIPTORS,
   MH_MAGIC_64,
   MH_NOUNDEFS,
@@ -76,7 +82,7 @@ import { FixupKind } from './relocations.js';
 import type { MachoLink } from './link.js';
 import type { MachoSection } from './layout.js';
 
-const LC_RPATH = 0x1c | LC_REQ_DYLD;
+const LC_RPATH = (0x1c | LC_REQ_DYLD) >>> 0;
 const DYLD_PATH = '/usr/lib/dyld';
 const TSLINK_VERSION = (0 << 16) | (1 << 8); // 0.1.0, as LC_BUILD_VERSION's tool version
 
@@ -202,10 +208,22 @@ function emitLoadCommands(
     w32(buf!, at + 56, le!.nindirect ? le!.indirect.off : 0);
     w32(buf!, at + 60, le!.nindirect);
   });
-  cmd(LC_LOAD_DYLINKER, pad8(12 + DYLD_PATH.length + 1), (at) => {
-    w32(buf!, at + 8, 12);
-    str(at + 12, DYLD_PATH);
-  });
+  const dylibCmd = (id: number, name: string, current: number, compat: number) =>
+    cmd(id, pad8(24 + name.length + 1), (at) => {
+      w32(buf!, at + 8, 24);
+      w32(buf!, at + 12, 0); // timestamp
+      w32(buf!, at + 16, current);
+      w32(buf!, at + 20, compat);
+      str(at + 24, name);
+    });
+  // Only the main executable names the dynamic linker; a dylib names itself.
+  if (l.isExecutable)
+    cmd(LC_LOAD_DYLINKER, pad8(12 + DYLD_PATH.length + 1), (at) => {
+      w32(buf!, at + 8, 12);
+      str(at + 12, DYLD_PATH);
+    });
+  if (l.opts.outputType === MH_DYLIB)
+    dylibCmd(LC_ID_DYLIB, installNameOf(l), l.opts.currentVersion, l.opts.compatVersion);
   cmd(LC_UUID, 24, (at) => (uuidOff = at + 8));
   cmd(LC_BUILD_VERSION, 32, (at) => {
     w32(buf!, at + 8, l.opts.platform);
@@ -216,16 +234,10 @@ function emitLoadCommands(
     w32(buf!, at + 28, TSLINK_VERSION);
   });
   cmd(LC_SOURCE_VERSION, 16);
-  cmd(LC_MAIN, 24, (at) => w64(buf!, at + 8, l.symAddr(l.entrySym, 0) - l.imageBase));
-  for (const d of l.dylibs) {
-    cmd(LC_LOAD_DYLIB, pad8(24 + d.installName.length + 1), (at) => {
-      w32(buf!, at + 8, 24);
-      w32(buf!, at + 12, 0); // timestamp
-      w32(buf!, at + 16, d.currentVersion);
-      w32(buf!, at + 20, d.compatVersion);
-      str(at + 24, d.installName);
-    });
-  }
+  if (l.isExecutable)
+    cmd(LC_MAIN, 24, (at) => w64(buf!, at + 8, l.symAddr(l.entrySym, 0) - l.imageBase));
+  for (const d of l.dylibs)
+    dylibCmd(LC_LOAD_DYLIB, d.installName, d.currentVersion, d.compatVersion);
   for (const r of l.opts.rpaths) {
     cmd(LC_RPATH, pad8(12 + r.length + 1), (at) => {
       w32(buf!, at + 8, 12);
@@ -247,6 +259,11 @@ function emitLoadCommands(
     });
   }
   return { size: p - off, ncmds, uuidOff };
+}
+
+/** A dylib's install name: `-install_name`, else (as ld64) the output path. */
+function installNameOf(l: MachoLink): string {
+  return l.opts.installName ?? l.ctx.config.output;
 }
 
 export function loadCommandsSize(l: MachoLink): number {
@@ -400,7 +417,13 @@ export function buildLinkedit(l: MachoLink): void {
     const ord = l.ordinalOf(id);
     const weak =
       s.flags[id]! & SymFlag.RefWeak && !(s.flags[id]! & SymFlag.RefStrong) ? N_WEAK_REF : 0;
-    nlist(name(s.names[id]!), N_EXT, 0, ((ord < 0 ? 0xfe : ord) << 8) | weak, 0);
+    const libOrd =
+      ord === BIND_SPECIAL_DYLIB_MAIN_EXECUTABLE
+        ? EXECUTABLE_ORDINAL
+        : ord < 0
+          ? DYNAMIC_LOOKUP_ORDINAL
+          : ord;
+    nlist(name(s.names[id]!), N_EXT, 0, (libOrd << 8) | weak, 0);
   }
   str.align(8);
 
@@ -643,16 +666,23 @@ export function buildLinkedit(l: MachoLink): void {
 export function writeOutput(l: MachoLink): void {
   const le = l.linkedit;
   const buf = new Uint8Array(le.fileSize);
-  let flags = MH_NOUNDEFS | MH_DYLDLINK | MH_TWOLEVEL | MH_PIE;
+  const type = l.opts.outputType;
+  // As ld64.lld: MH_NOUNDEFS and MH_TWOLEVEL together mark a two-level image; a flat one
+  // (-flat_namespace; <mach-o/loader.h> has no flag for it) has neither.
+  let flags = MH_DYLDLINK;
+  if (!l.opts.flatNamespace) flags |= MH_NOUNDEFS | MH_TWOLEVEL;
+  if (type === MH_EXECUTE) flags |= MH_PIE;
+  if (type === MH_DYLIB) flags |= MH_NO_REEXPORTED_DYLIBS; // LC_REEXPORT_DYLIB is never written
   if (l.hasTlv) flags |= MH_HAS_TLV_DESCRIPTORS;
   if (le.exportsWeak) flags |= MH_WEAK_DEFINES;
   if (le.weakBind.bytes.length > 0) flags |= MH_BINDS_TO_WEAK;
-  if (l.opts.flatNamespace) flags &= ~MH_TWOLEVEL;
   const lc = emitLoadCommands(l, buf, 32);
   w32(buf, 0, MH_MAGIC_64);
   w32(buf, 4, CPU_TYPE_X86_64);
-  w32(buf, 8, (CPU_SUBTYPE_X86_64_ALL | CPU_SUBTYPE_LIB64) >>> 0);
-  w32(buf, 12, MH_EXECUTE);
+  // CPU_SUBTYPE_LIB64 marks a 64-bit main executable only (dylibs and bundles leave it clear).
+  const sub = CPU_SUBTYPE_X86_64_ALL | (type === MH_EXECUTE ? CPU_SUBTYPE_LIB64 : 0);
+  w32(buf, 8, sub >>> 0);
+  w32(buf, 12, type);
   w32(buf, 16, lc.ncmds);
   w32(buf, 20, lc.size);
   w32(buf, 24, flags);
@@ -699,6 +729,7 @@ export function writeOutput(l: MachoLink): void {
       path.basename(l.ctx.config.output),
       text.fileoff,
       text.filesize,
+      type === MH_EXECUTE,
     );
   }
   l.output = buf;

@@ -3,15 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Context, defaultConfig } from '@link/core';
-import { defaultMachoOptions, linkMacho, lintMacho } from '../src/index.js';
+import {
+  MH_BUNDLE,
+  MH_DYLIB,
+  MH_EXECUTE,
+  defaultMachoOptions,
+  linkMacho,
+  lintMacho,
+} from '../src/index.js';
 import { clangObject, fixtures } from './clang.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tslink-macho-lint-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function linkFeatures(chains: boolean): Uint8Array {
+function linkFeatures(chains: boolean, outputType = MH_EXECUTE): Uint8Array {
   const cfg = defaultConfig();
-  cfg.output = join(dir, chains ? 'chained' : 'info');
+  cfg.output = join(dir, `${chains ? 'chained' : 'info'}-${outputType}`);
   const objs = [clangObject('features.c', ['-fcommon']), clangObject('features2.c', ['-fcommon'])];
   cfg.inputs = [...objs, join(fixtures, 'libSystem.tbd')].map((path) => ({
     kind: 'file' as const,
@@ -22,6 +29,7 @@ function linkFeatures(chains: boolean): Uint8Array {
   }));
   const opts = defaultMachoOptions();
   opts.fixupChains = chains;
+  opts.outputType = outputType;
   linkMacho(new Context(cfg), opts);
   return readFileSync(cfg.output);
 }
@@ -87,6 +95,32 @@ describe('Mach-O lint', () => {
     const b6 = Uint8Array.from(good);
     dv(b6).setUint32(36, 12, true); // cmdsize of the first command: not its real size
     expect(lintMacho(b6).errors.length).toBeGreaterThan(0);
+  });
+
+  it('passes tslink dylibs and bundles: no __PAGEZERO, __TEXT at 0, LC_ID_DYLIB for a dylib', () => {
+    for (const type of [MH_DYLIB, MH_BUNDLE]) {
+      const b = linkFeatures(false, type);
+      const r = lintMacho(b, { requireSignature: true });
+      expect(r.errors).toEqual([]);
+      expect(r.segments[0]!.name).toBe('__TEXT');
+      expect(r.segments[0]!.vmaddr).toBe(0);
+      expect(r.commands.includes(0xd)).toBe(type === MH_DYLIB); // LC_ID_DYLIB
+    }
+  });
+
+  it('applies the dylib and bundle rules: an executable relabelled MH_DYLIB/MH_BUNDLE fails', () => {
+    const asDylib = Uint8Array.from(good);
+    dv(asDylib).setUint32(12, MH_DYLIB, true);
+    const e = lintMacho(asDylib).errors.join('\n');
+    expect(e).toMatch(/MH_DYLIB needs exactly one LC_ID_DYLIB, found 0/);
+    expect(e).toMatch(/LC_MAIN in an image that is not MH_EXECUTE/);
+    expect(e).toMatch(/LC_LOAD_DYLINKER in an image that is not MH_EXECUTE/);
+    expect(e).toMatch(/__PAGEZERO in a dylib or bundle/);
+    const asBundle = Uint8Array.from(linkFeatures(false, MH_DYLIB));
+    dv(asBundle).setUint32(12, MH_BUNDLE, true);
+    expect(lintMacho(asBundle).errors.join('\n')).toMatch(
+      /LC_ID_DYLIB in an image that is not MH_DYLIB/,
+    );
   });
 
   it('never throws on garbage', () => {
