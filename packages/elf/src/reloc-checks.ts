@@ -22,7 +22,8 @@ export function noteReference(
 ): boolean {
   const ctx = link.ctx;
   const syms = ctx.syms;
-  if (off + width > sec.contents.length && sec.contents.length > 0) {
+  // The size, not `contents`: that getter makes a new view, and this runs for every relocation.
+  if (off + width > sec.size && sec.size > 0) {
     ctx.diag.error(
       `${formatLocation(sec.file.displayName, sec.name, off)}: relocation offset is past the end of the section`,
     );
