@@ -21,6 +21,7 @@ const dist = path.join(here, 'dist');
 const bundle = path.join(dist, 'tslink-bundle.cjs');
 const loader = path.join(dist, 'tslink.cjs');
 const codeCache = path.join(dist, 'tslink.codecache');
+const machoBundle = path.join(dist, 'tslink-macho.cjs');
 const blob = path.join(dist, 'tslink.blob');
 const snapshotEntry = path.join(dist, 'tslink-snapshot.cjs');
 const launchers = ['tslink', 'ld', 'ld.tslink'];
@@ -90,14 +91,72 @@ function checkLaunchers() {
   });
 }
 
+/** Where the main bundle and the format bundles meet: the modules they share, by name. */
+const SHARED = 'Symbol.for("tslink.shared")';
+
+/**
+ * Formats a link may not need are bundles of their own, loaded on first use: the Mach-O linker
+ * (src/macho-args.ts and what it imports) is dist/tslink-macho.cjs. An ELF link neither loads
+ * nor compiles it, and the startup snapshot does not carry it. In the main bundle, main.ts's
+ * `import('./macho-args.js')` becomes a require of that file, after handing it the main bundle's
+ * @link/core, so both halves share one LinkError class and one Context.
+ */
+const lazyFormats = {
+  name: 'tslink-lazy-formats',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/macho-args\.js$/ }, () => ({
+      path: 'macho',
+      namespace: 'tslink-lazy',
+    }));
+    build.onLoad({ filter: /.*/, namespace: 'tslink-lazy' }, () => ({
+      resolveDir: here,
+      loader: 'js',
+      contents: `
+        const path = require('node:path');
+        const fs = require('node:fs');
+        globalThis[${SHARED}] = { '@link/core': require('@link/core') };
+        // Beside the running script (the snapshot's __dirname is the build's); else beside this.
+        const dirs = [path.dirname(path.resolve(process.argv[1] || '.')), __dirname];
+        const dir = dirs.find((d) => fs.existsSync(path.join(d, 'tslink-macho.cjs'))) || __dirname;
+        module.exports = require('node:module').createRequire(path.join(dir, 'x'))(
+          path.join(dir, 'tslink-macho.cjs'),
+        );`,
+    }));
+  },
+};
+
+/** In a format bundle, @link/core is the main bundle's (see lazyFormats). */
+const sharedCore = {
+  name: 'tslink-shared-core',
+  setup(build) {
+    build.onResolve({ filter: /^@link\/core$/ }, () => ({
+      path: 'core',
+      namespace: 'tslink-shared',
+    }));
+    build.onLoad({ filter: /.*/, namespace: 'tslink-shared' }, () => ({
+      loader: 'js',
+      contents: `module.exports = globalThis[${SHARED}]['@link/core'];`,
+    }));
+  },
+};
+
 export async function buildBundle() {
   fs.mkdirSync(dist, { recursive: true });
   const result = await esbuild.build({
     ...common,
+    plugins: [lazyFormats],
     entryPoints: [path.join(here, 'src/bin.ts')],
     outfile: bundle,
   });
   writeAtomically(result);
+  writeAtomically(
+    await esbuild.build({
+      ...common,
+      plugins: [sharedCore],
+      entryPoints: [path.join(here, 'src/macho-args.ts')],
+      outfile: machoBundle,
+    }),
+  );
   const js = result.outputFiles.find((f) => f.path === bundle);
   writeLoader(createHash('sha1').update(asciiOnly(js.text)).digest('hex'));
   return fs.statSync(bundle).size;
@@ -243,6 +302,7 @@ function launcherV8Flags() {
 async function buildSnapshot() {
   const result = await esbuild.build({
     ...common,
+    plugins: [lazyFormats],
     stdin: {
       contents: [
         "import * as linker from './src/main.ts';",

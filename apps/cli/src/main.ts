@@ -6,7 +6,7 @@ import { formatPluginInfo, pluginInfo } from '@link/buildmode-plugin/info';
 import { selectElfArch } from './targets.js';
 import { parseArgs, IGNORED } from './args.js';
 import { chooseLinkMode, linkExternal } from './external.js';
-import { isMachoCommandLine, linkMachoCommandLine } from './macho-args.js';
+import { isMachoCommandLine } from './macho-detect.js';
 
 export const VERSION = '0.1.0';
 
@@ -38,8 +38,10 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(formatPluginInfo(pluginInfo(argv[1]!)));
       return 0;
     }
-    // ld64's command line when the output is Mach-O (macho-args.ts).
+    // ld64's command line when the output is Mach-O: the Mach-O linker is loaded only then (in
+    // the shipped CLI it is a bundle of its own, dist/tslink-macho.cjs; see build.mjs).
     if (isMachoCommandLine(argv)) {
+      const { linkMachoCommandLine } = await import('./macho-args.js');
       linkMachoCommandLine(argv);
       return 0;
     }
