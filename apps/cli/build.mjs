@@ -21,7 +21,6 @@ const dist = path.join(here, 'dist');
 const bundle = path.join(dist, 'tslink-bundle.cjs');
 const loader = path.join(dist, 'tslink.cjs');
 const codeCache = path.join(dist, 'tslink.codecache');
-const machoBundle = path.join(dist, 'tslink-macho.cjs');
 const blob = path.join(dist, 'tslink.blob');
 const snapshotEntry = path.join(dist, 'tslink-snapshot.cjs');
 const launchers = ['tslink', 'ld', 'ld.tslink'];
@@ -91,51 +90,68 @@ function checkLaunchers() {
   });
 }
 
-/** Where the main bundle and the format bundles meet: the modules they share, by name. */
+/** Where the main bundle and the lazily loaded bundles meet: the modules they share, by name. */
 const SHARED = 'Symbol.for("tslink.shared")';
+const SHARED_MODULES = ['@link/core', '@link/elf'];
 
 /**
- * Formats a link may not need are bundles of their own, loaded on first use: the Mach-O linker
- * (src/macho-args.ts and what it imports) is dist/tslink-macho.cjs. An ELF link neither loads
- * nor compiles it, and the startup snapshot does not carry it. In the main bundle, main.ts's
- * `import('./macho-args.js')` becomes a require of that file, after handing it the main bundle's
- * @link/core, so both halves share one LinkError class and one Context.
+ * Code a link may not need is in bundles of its own, loaded on first use: the Mach-O linker
+ * (src/macho-args.ts and what it imports) and the 386 and ARM arch plug-ins. An amd64 ELF link
+ * neither loads nor compiles them, and the startup snapshot does not carry them. In the main
+ * bundle, an `import()` of one becomes a require of its file, after handing it the main bundle's
+ * @link/core and @link/elf, so all share one LinkError class, one Context, one ElfLink.
  */
-const lazyFormats = {
-  name: 'tslink-lazy-formats',
+const LAZY = [
+  { spec: './macho-args.js', file: 'tslink-macho.cjs', entry: 'src/macho-args.ts' },
+  {
+    spec: '@link/arch-386/elf',
+    file: 'tslink-arch-386.cjs',
+    entry: '../../packages/arch-386/src/elf.ts',
+  },
+  {
+    spec: '@link/arch-arm/elf',
+    file: 'tslink-arch-arm.cjs',
+    entry: '../../packages/arch-arm/src/elf.ts',
+  },
+];
+
+const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+const lazyBundles = {
+  name: 'tslink-lazy-bundles',
   setup(build) {
-    build.onResolve({ filter: /^\.\/macho-args\.js$/ }, () => ({
-      path: 'macho',
-      namespace: 'tslink-lazy',
-    }));
-    build.onLoad({ filter: /.*/, namespace: 'tslink-lazy' }, () => ({
-      resolveDir: here,
-      loader: 'js',
-      contents: `
-        const path = require('node:path');
-        const fs = require('node:fs');
-        globalThis[${SHARED}] = { '@link/core': require('@link/core') };
-        // Beside the running script (the snapshot's __dirname is the build's); else beside this.
-        const dirs = [path.dirname(path.resolve(process.argv[1] || '.')), __dirname];
-        const dir = dirs.find((d) => fs.existsSync(path.join(d, 'tslink-macho.cjs'))) || __dirname;
-        module.exports = require('node:module').createRequire(path.join(dir, 'x'))(
-          path.join(dir, 'tslink-macho.cjs'),
-        );`,
-    }));
+    const filter = new RegExp(`^(${LAZY.map((l) => escapeRe(l.spec)).join('|')})$`);
+    build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'tslink-lazy' }));
+    build.onLoad({ filter: /.*/, namespace: 'tslink-lazy' }, (args) => {
+      const { file } = LAZY.find((l) => l.spec === args.path);
+      const shared = SHARED_MODULES.map((m) => `'${m}': require('${m}')`).join(', ');
+      return {
+        resolveDir: here,
+        loader: 'js',
+        contents: `
+          const path = require('node:path');
+          const fs = require('node:fs');
+          globalThis[${SHARED}] = { ${shared} };
+          // Beside the running script (the snapshot's __dirname is the build's); else beside this.
+          const dirs = [path.dirname(path.resolve(process.argv[1] || '.')), __dirname];
+          const dir = dirs.find((d) => fs.existsSync(path.join(d, '${file}'))) || __dirname;
+          module.exports = require('node:module').createRequire(path.join(dir, 'x'))(
+            path.join(dir, '${file}'),
+          );`,
+      };
+    });
   },
 };
 
-/** In a format bundle, @link/core is the main bundle's (see lazyFormats). */
-const sharedCore = {
-  name: 'tslink-shared-core',
+/** In a lazily loaded bundle, the shared modules are the main bundle's (see lazyBundles). */
+const sharedModules = {
+  name: 'tslink-shared-modules',
   setup(build) {
-    build.onResolve({ filter: /^@link\/core$/ }, () => ({
-      path: 'core',
-      namespace: 'tslink-shared',
-    }));
-    build.onLoad({ filter: /.*/, namespace: 'tslink-shared' }, () => ({
+    const filter = new RegExp(`^(${SHARED_MODULES.map(escapeRe).join('|')})$`);
+    build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'tslink-shared' }));
+    build.onLoad({ filter: /.*/, namespace: 'tslink-shared' }, (args) => ({
       loader: 'js',
-      contents: `module.exports = globalThis[${SHARED}]['@link/core'];`,
+      contents: `module.exports = globalThis[${SHARED}]['${args.path}'];`,
     }));
   },
 };
@@ -144,19 +160,21 @@ export async function buildBundle() {
   fs.mkdirSync(dist, { recursive: true });
   const result = await esbuild.build({
     ...common,
-    plugins: [lazyFormats],
+    plugins: [lazyBundles],
     entryPoints: [path.join(here, 'src/bin.ts')],
     outfile: bundle,
   });
   writeAtomically(result);
-  writeAtomically(
-    await esbuild.build({
-      ...common,
-      plugins: [sharedCore],
-      entryPoints: [path.join(here, 'src/macho-args.ts')],
-      outfile: machoBundle,
-    }),
-  );
+  for (const lazy of LAZY) {
+    writeAtomically(
+      await esbuild.build({
+        ...common,
+        plugins: [sharedModules],
+        entryPoints: [path.join(here, lazy.entry)],
+        outfile: path.join(dist, lazy.file),
+      }),
+    );
+  }
   const js = result.outputFiles.find((f) => f.path === bundle);
   writeLoader(createHash('sha1').update(asciiOnly(js.text)).digest('hex'));
   return fs.statSync(bundle).size;
@@ -302,7 +320,7 @@ function launcherV8Flags() {
 async function buildSnapshot() {
   const result = await esbuild.build({
     ...common,
-    plugins: [lazyFormats],
+    plugins: [lazyBundles],
     stdin: {
       contents: [
         "import * as linker from './src/main.ts';",

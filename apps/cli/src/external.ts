@@ -38,11 +38,11 @@ export function chooseLinkMode(cfg: LinkConfig) {
  * host linker as given. The host driver writes into the temporary directory, and the result is
  * renamed into place, so a failed link leaves the previous output alone.
  */
-export function linkExternal(
+export async function linkExternal(
   cfg: LinkConfig,
   verbose: boolean,
   report: (line: string) => void,
-): void {
+): Promise<void> {
   const tmp = new HostTmpDir(cfg.host.tmpdir);
   try {
     const owned: LinkConfig['inputs'] = [];
@@ -71,7 +71,7 @@ export function linkExternal(
       const goO = path.join(tmp.dir, 'go.o');
       const rcfg: LinkConfig = { ...cfg, inputs: owned, output: goO, outputKind: 'relocatable' };
       const ctx = new Context(rcfg);
-      const link: ElfLink = linkElf(ctx, selectElfArch(rcfg));
+      const link: ElfLink = linkElf(ctx, await selectElfArch(rcfg));
       const dirs = collectCgoDirectives(link);
       exports = [...dirs.exports.values()].filter((e) => e.dynamic).map((e) => e.local);
       ldflags = [...dirs.ldflags];

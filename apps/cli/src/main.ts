@@ -64,16 +64,16 @@ export async function main(argv: string[]): Promise<number> {
     const say = (line: string) => process.stderr.write(`${line}\n`);
     if (mode.mode === 'external') {
       if (verbose) say(`tslink: link mode external: ${mode.reason}`);
-      linkExternal(cfg, verbose, say);
+      await linkExternal(cfg, verbose, say);
       return 0;
     }
     try {
-      linkInternal(cfg);
+      await linkInternal(cfg);
     } catch (e) {
       // Auto mode: an input only the host linker handles (LTO IR) sends the link there.
       if (!(e instanceof NeedsHostLinker) || cfg.linkMode !== 'auto') throw e;
       if (verbose) say(`tslink: link mode external: ${e.message}`);
-      linkExternal(cfg, verbose, say);
+      await linkExternal(cfg, verbose, say);
       return 0;
     }
     if (verbose) say(`tslink: link mode internal: ${mode.reason}`);
@@ -88,13 +88,13 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /** The link tslink does itself. */
-function linkInternal(cfg: LinkConfig): void {
+async function linkInternal(cfg: LinkConfig): Promise<void> {
   {
     const ctx = new Context(cfg);
     // Go's cgo directives (--cgo-directives files, .go.cgo_directives sections, .deplibs).
     ctx.extensions.push(cgoElfExtension, pluginElfExtension);
     ctx.diag.warnSink = (m) => process.stderr.write(`tslink: ${m}\n`);
-    const arch = selectElfArch(cfg);
+    const arch = await selectElfArch(cfg);
     linkElf(ctx, arch);
     if (cfg.stats) process.stderr.write(ctx.timer.report() + '\n');
   }
