@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { Context, LinkError, defaultConfig, type LinkConfig } from '@link/core';
 import { pluginMachoExtension } from '@link/buildmode-plugin/macho';
+import { cgoMachoExtension } from '@link/cgo/macho';
 import {
   MH_BUNDLE,
   MH_DYLIB,
@@ -89,7 +90,17 @@ export function parseMachoArgs(argv: readonly string[]): MachoArgs {
         case '--plugin-export':
           config.plugin.exports.push(v);
           continue;
+        case '--plugin-host':
+          config.plugin.host = v;
+          continue;
+        case '--cgo-directives':
+          config.cgoDirectiveFiles.push(v);
+          continue;
       }
+    }
+    if (a === '--cgo-directives' || a === '-cgo-directives') {
+      config.cgoDirectiveFiles.push(take(a));
+      continue;
     }
     if (IGNORED_FLAGS.has(a)) continue;
     if (IGNORED_WITH_VALUE.has(a)) {
@@ -240,5 +251,6 @@ export function linkMachoCommandLine(argv: readonly string[]): void {
   if (config.inputs.length === 0) throw new LinkError('no input files');
   const ctx = new Context(config);
   ctx.diag.warnSink = (m) => process.stderr.write(`tslink: ${m}\n`);
-  linkMacho(ctx, opts, [pluginMachoExtension]);
+  // cgo first: a plugin's export list (computed in its afterResolve) then sees what cgo did.
+  linkMacho(ctx, opts, [cgoMachoExtension, pluginMachoExtension]);
 }

@@ -4,7 +4,7 @@
 // the host calls an export through the table, under machoload's dlopen. The section markers
 // are real, exported symbols at the head and tail of their sections that resolve inside the
 // plugin even though the host defines the same names.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lintMacho } from '@link/macho';
@@ -204,5 +204,83 @@ describe('--buildmode=plugin for Mach-O', () => {
     ]);
     expect(r2.status).toBe(1);
     expect(r2.stderr).toMatch(/--plugin-export=nope: the plugin does not define nope/);
+  });
+
+  it('--plugin-host: a host that exports what the plugin needs links; one that lacks it is named', () => {
+    const ok = join(scratch, 'alpha-checked.bundle');
+    link(ok, [
+      '--buildmode=plugin',
+      '--pluginpath=example/alpha',
+      `--plugin-host=${host}`,
+      pluginObj,
+    ]);
+    expect(run(ok).status).toBe(EXPECTED.status);
+    const miss = compileMacho('macho_plugin_needs_missing.c');
+    const out = join(scratch, 'missing.bundle');
+    const linkMissing = (extra: string[]) =>
+      runCommand([
+        tslink,
+        '-arch',
+        'x86_64',
+        '--buildmode=plugin',
+        `--plugin-host=${host}`,
+        ...extra,
+        '-o',
+        out,
+        miss,
+      ]);
+    const r = linkMissing([]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('undefined symbol: _host_missing\n>>> referenced by ');
+    expect(r.stderr).toMatch(
+      /referenced by .*macho_plugin_needs_missing.*\.o:\(__TEXT,__text\+0x[0-9a-f]+\)/,
+    );
+    expect(r.stderr).toContain(
+      `>>> the plugin host ${host} and the dylibs it loads do not export it`,
+    );
+    // The host's libSystem could not be read, so the message says it was not checked ...
+    expect(r.stderr).toContain(
+      '>>> not checked, since not found (see -syslibroot and -L): /usr/lib/libSystem.B.dylib',
+    );
+    // ... and _host_add, which the host exports, is not reported; nothing is written.
+    expect(r.stderr).not.toMatch(/_host_add/);
+    expect(r.stderr).toContain('undefined symbol: _puts');
+    expect(existsSync(out)).toBe(false);
+    // With -L finding libSystem.tbd (the host's /usr/lib/libSystem.B.dylib), it is checked too.
+    const r2 = linkMissing([`-L${machoFixtures}`]);
+    expect(r2.status).toBe(1);
+    expect(r2.stderr).toContain('undefined symbol: _host_missing');
+    expect(r2.stderr).not.toContain('not checked');
+    // A libSystem function is found in the host's libSystem and is not reported.
+    expect(r2.stderr).not.toMatch(/undefined symbol: _puts/);
+  });
+
+  it("tslink plugin-info prints a Mach-O plugin's path, exports and what it needs from the host", () => {
+    for (const kind of [[], ['-dylib']]) {
+      const out = join(scratch, `info${kind.join('')}.plugin`);
+      link(out, [...kind, '--buildmode=plugin', '--pluginpath=example/alpha', pluginObj]);
+      const r = runCommand([tslink, 'plugin-info', out]);
+      expect({ status: r.status, stdout: r.stdout }, describeResult(r)).toEqual({
+        status: 0,
+        stdout:
+          'plugin path: example/alpha\n' +
+          'exports (4):\n  plugin_calls\n  plugin_name\n  plugin_run\n  plugin_scratch\n' +
+          'needs from the host (1):\n  host_add\n',
+      });
+    }
+    const one = join(scratch, 'info-one.bundle');
+    link(one, ['--buildmode=plugin', '--plugin-export=plugin_run', pluginObj]);
+    const r = runCommand([tslink, 'plugin-info', one]);
+    expect(r.stdout, describeResult(r)).toContain(
+      'plugin path: info-one.bundle\nexports (1):\n  plugin_run\n',
+    );
+    // A bundle that is not a plugin is named as such.
+    const plain = join(scratch, 'plain.bundle');
+    link(plain, ['-bundle', '-undefined', 'dynamic_lookup', pluginObj]);
+    const r2 = runCommand([tslink, 'plugin-info', plain]);
+    expect(r2.status).toBe(1);
+    expect(r2.stderr).toContain(
+      `${plain}: not a tslink plugin (no __TEXT,__tslink_plugin section)`,
+    );
   });
 });

@@ -705,13 +705,38 @@ describe('Mach-O dylibs and bundles (MH_DYLIB, MH_BUNDLE)', () => {
     expect(missing.stderr).toMatch(/dylib not found .*@rpath\/libtest\.dylib/);
   });
 
-  it('-dylib -exported_symbol limits the trie to the names given', () => {
+  it('-exported_symbol(s_list): the rest become private externs (N_PEXT), as ld64.lld', () => {
     const dir = makeScratchDir('macho-dylib-exp');
     const lib = compileMacho('dylib_lib.c');
-    const ours = join(dir, 'libtest.dylib');
-    linkTslink(ours, ['-dylib', '-exported_symbol', '_lib_call', lib, TBD]);
-    expectLintClean(ours);
-    expect(summarizeMacho(objdumpMacho(ours)).exports).toEqual(['_lib_call']);
+    const list = join(dir, 'exports.txt');
+    writeFileSync(list, '# kept\n_lib_call\n_lib_counter  # data too\n');
+    const nm = requireTool('llvm-nm', 'llvm');
+    for (const [kind, opts, want] of [
+      ['-dylib', ['-exported_symbol', '_lib_call'], ['_lib_call']],
+      ['-bundle', ['-exported_symbols_list', list], ['_lib_call', '_lib_counter']],
+    ] as const) {
+      const ours = join(dir, `ours${kind}`);
+      const ref = join(dir, `ref${kind}`);
+      linkTslink(ours, [kind, ...opts, lib, TBD]);
+      lld([kind, ...opts, '-o', ref, lib, TBD]);
+      expectLintClean(ours);
+      expectSameAsLld(ours, ref);
+      expect(summarizeMacho(objdumpMacho(ours)).exports).toEqual(want);
+      // llvm-nm -m: "non-external (was a private external)" is N_PEXT without N_EXT.
+      const scopes = (f: string) =>
+        runCommand([nm, '-m', f])
+          .stdout.split('\n')
+          .map((l) => l.replace(/^[0-9a-f]+ /, '').trim())
+          .filter((l) => l !== '')
+          .sort();
+      expect(scopes(ours)).toEqual(scopes(ref));
+      const pext = scopes(ours).filter((l) => l.includes('(was a private external)'));
+      expect(pext.map((l) => l.split(' ').pop()).sort()).toEqual(
+        ['_lib_counter', '_lib_greetings', '_lib_hidden', '_lib_puts'].filter(
+          (n) => !(want as readonly string[]).includes(n),
+        ),
+      );
+    }
   });
 
   it('-bundle -bundle_loader: binds to the main executable as ld64.lld; dlopen/dlsym run it', () => {

@@ -1,8 +1,10 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
-import { LinkError } from '@link/core';
+import { LinkError, u32 } from '@link/core';
+import { MH_MAGIC_64 } from '@link/macho/constants';
 import { readSharedLibrary } from '@link/elf';
 import { NT_TSLINK_PLUGIN_PATH, PLUGIN_NOTE, REGISTER } from './elf.js';
+import { machoPluginInfo } from './macho-info.js';
 
 /** Directories a plugin's DT_NEEDED libraries are looked for in. */
 const LIB_DIRS = ['/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib64', '/usr/lib64'];
@@ -46,7 +48,10 @@ function notePath(b: Uint8Array, file: string): string {
   throw new LinkError(`${file}: not a tslink plugin (no ${PLUGIN_NOTE} section)`);
 }
 
-/** What `tslink plugin-info` prints: the plugin path, its exports, what it needs from a host. */
+/**
+ * What `tslink plugin-info` prints: the plugin path, its exports, what it needs from a host.
+ * ELF plugins (`.note.tslink.plugin`) and Mach-O ones (`macho-info.ts`) alike.
+ */
 export function pluginInfo(file: string): PluginInfo {
   let bytes: Uint8Array;
   try {
@@ -54,6 +59,8 @@ export function pluginInfo(file: string): PluginInfo {
   } catch {
     throw new LinkError(`cannot open ${file}`);
   }
+  // A Mach-O plugin (bundle or dylib) carries the same information in Mach-O's places.
+  if (bytes.length >= 4 && u32(bytes, 0) === MH_MAGIC_64) return machoPluginInfo(bytes, file);
   const path = notePath(bytes, file);
   const lib = readSharedLibrary(bytes, file);
   const exports = [...lib.defined.names].sort();

@@ -14,8 +14,9 @@
  * rebases, never binds, so they always resolve inside the plugin.
  *
  * The linker adds, after symbol resolution:
- * - in `__TEXT,__const`, the plugin path and the export names (C names: without the leading
- *   underscore, so a host looks up the same names as on ELF);
+ * - in `__TEXT,__tslink_plugin`, the plugin path (where `tslink plugin-info` reads it), and in
+ *   `__TEXT,__const` the export names (C names: without the leading underscore, so a host
+ *   looks up the same names as on ELF);
  * - in `__DATA,__const` (→ `__DATA_CONST`), the descriptor followed by the export table, every
  *   pointer a rebase (the export addresses are this plugin's own definitions);
  * - in `__TEXT,__text`, an initializer that passes the descriptor to the host's
@@ -53,19 +54,14 @@ import {
   type MachoExtension,
   type MachoLink,
 } from '@link/macho';
+import { checkMachoPluginHost } from './macho-host.js';
 
-export const REGISTER = '_tslink_plugin_register';
+import { MACHO_MARKERS, MACHO_PLUGIN_SECTION, REGISTER } from './macho-names.js';
+
+export { MACHO_MARKERS, MACHO_PLUGIN_SECTION, REGISTER };
 /** Words of `tslink_module`: path, exports, nexports, then four start/end pairs. */
 const DESCRIPTOR_WORDS = 11;
 const W = 8;
-
-/** Each bounds pair of the descriptor: its marker names and the section it marks. */
-export const MACHO_MARKERS = [
-  { head: '_tslink.text', tail: '_tslink.etext', section: '__TEXT,__text', zerofill: false },
-  { head: '_tslink.rodata', tail: '_tslink.erodata', section: '__TEXT,__const', zerofill: false },
-  { head: '_tslink.data', tail: '_tslink.edata', section: '__DATA,__data', zerofill: false },
-  { head: '_tslink.bss', tail: '_tslink.ebss', section: '__DATA,__bss', zerofill: true },
-] as const;
 
 const CODE = S_REGULAR | S_ATTR_PURE_INSTRUCTIONS | S_ATTR_SOME_INSTRUCTIONS;
 
@@ -102,6 +98,8 @@ export const pluginMachoExtension: MachoExtension = {
       throw new LinkError(
         '--buildmode=plugin for Mach-O builds a bundle or a dylib, not MH_EXECUTE',
       );
+    // Before the plugin's own undefined references join them: what the host must provide.
+    if (ctx.config.plugin.host !== null) checkMachoPluginHost(l, ctx.config.plugin.host);
     l.opts.flatNamespace = true;
     l.opts.dynamicLookup = true; // -undefined dynamic_lookup: dyld_stub_binder is looked up too
     for (const id of syms.globalIds())
@@ -193,8 +191,15 @@ function addPluginContent(l: MachoLink, reg: SymId): void {
     ];
   }
 
-  // __TEXT,__const: the path, then the names (after the rodata head marker).
-  const strings = [path, ...exports.map((e) => e.name)];
+  // The path in its own section, where `tslink plugin-info` finds it (ELF's note); the names
+  // in __TEXT,__const (after the rodata head marker).
+  const pathSec = l.addAtom(
+    MACHO_PLUGIN_SECTION,
+    S_REGULAR,
+    1,
+    Uint8Array.from(Buffer.from(`${path}\0`, 'latin1')),
+  );
+  const strings = exports.map((e) => e.name);
   const strOff: number[] = [];
   let size = 0;
   for (const s of strings) {
@@ -212,12 +217,12 @@ function addPluginContent(l: MachoLink, reg: SymId): void {
   const desc = l.addAtom('__DATA,__const', S_REGULAR, W, data);
   const ptrs: { offset: number; type: number; sym: SymId }[] = [];
   const ptr = (offset: number, sym: SymId) => ptrs.push({ offset, type: pointer, sym });
-  ptr(0, local(strSec, 0));
+  ptr(0, local(pathSec, 0));
   ptr(W, local(desc, DESCRIPTOR_WORDS * W));
   markers.forEach((m, i) => ptr((3 + i) * W, m));
   exports.forEach((e, i) => {
     const at = (DESCRIPTOR_WORDS + i * 2) * W;
-    ptr(at, local(strSec, strOff[i + 1]!));
+    ptr(at, local(strSec, strOff[i]!));
     ptr(at + W, e.id);
   });
   setRelocs(l, desc, ptrs);

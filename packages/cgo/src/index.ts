@@ -1,8 +1,8 @@
 /**
  * @link/cgo — Go's cgo linker directives: the directive model that every carrier
- * (`--cgo-directives` files, the `.go.cgo_directives` object section, ELF `.deplibs`, later COFF
- * `.drectve` and Mach-O `LC_LINKER_OPTION`) feeds, its text-format parser, and the cross-source
- * checks Go's linker makes.
+ * (`--cgo-directives` files, the `.go.cgo_directives` object section and Mach-O's
+ * `__LD,__cgo_directives`, ELF `.deplibs`, later COFF `.drectve`) feeds, its text-format
+ * parser, and the cross-source checks Go's linker makes.
  */
 export type {
   CgoDirective,

@@ -81,6 +81,7 @@ export class CgoDirectives {
   private readonly statics = new Set<string>();
   private linker: { path: string; source: DirectiveSource } | null = null;
   private readonly flags: string[] = [];
+  private readonly flagDirectives: { flag: string; source: DirectiveSource }[] = [];
   private readonly deplibs: DependentLibrary[] = [];
   private readonly deplibSeen = new Set<string>();
   private readonly warningList: string[] = [];
@@ -119,6 +120,16 @@ export class CgoDirectives {
   /** `cgo_ldflag` arguments, in order, duplicates kept (Go passes each to the host linker). */
   get ldflags(): readonly string[] {
     return this.flags;
+  }
+
+  /** `cgo_ldflag` directives with where each was read (for "not applicable" reports). */
+  get ldflagDirectives(): readonly { flag: string; source: DirectiveSource }[] {
+    return this.flagDirectives;
+  }
+
+  /** The `cgo_dynamic_linker` in effect with where it was read, or `null`. */
+  get dynamicLinkerDirective(): { path: string; source: DirectiveSource } | null {
+    return this.linker === null || this.linker.path === '' ? null : this.linker;
   }
 
   /** `cgo_import_static` names, first-seen order: symbols the host objects define. */
@@ -263,6 +274,7 @@ export class CgoDirectives {
       }
       case 'cgo_ldflag':
         this.flags.push(d.flag);
+        this.flagDirectives.push({ flag: d.flag, source });
         return;
     }
   }

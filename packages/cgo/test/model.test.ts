@@ -154,6 +154,25 @@ describe('what a linker reads', () => {
   });
 });
 
+describe('where the directives a link cannot apply were read', () => {
+  it('cgo_ldflag and cgo_dynamic_linker keep their file:line (for "not applicable" reports)', () => {
+    const m = model(
+      ['a.go', 'cgo_ldflag "-lm"\ncgo_dynamic_linker ""\ncgo_ldflag "-lm"'],
+      ['b.go', '\ncgo_dynamic_linker "/lib/ld.so"'],
+    );
+    expect(m.ldflagDirectives).toEqual([
+      { flag: '-lm', source: { file: 'a.go', line: 1 } },
+      { flag: '-lm', source: { file: 'a.go', line: 3 } },
+    ]);
+    expect(m.dynamicLinkerDirective).toEqual({
+      path: '/lib/ld.so',
+      source: { file: 'b.go', line: 2 },
+    });
+    expect(new CgoDirectives().dynamicLinkerDirective).toBeNull();
+    expect(model(['c.go', 'cgo_dynamic_linker ""']).dynamicLinkerDirective).toBeNull();
+  });
+});
+
 describe('checks across sources', () => {
   it('a symbol both imported and exported, in either order', () => {
     expect(

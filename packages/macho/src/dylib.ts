@@ -4,8 +4,13 @@ import {
   LC_DYLD_INFO,
   LC_DYLD_INFO_ONLY,
   LC_ID_DYLIB,
+  LC_LOAD_DYLIB,
+  LC_LOAD_WEAK_DYLIB,
+  LC_REEXPORT_DYLIB,
   LC_SYMTAB,
+  MH_BUNDLE,
   MH_DYLIB,
+  MH_EXECUTE,
   MH_MAGIC_64,
   N_EXT,
   N_SECT,
@@ -26,12 +31,16 @@ const EXPORT_SYMBOL_FLAGS_REEXPORT = 0x8;
  * so a malicious cycle cannot loop.
  */
 export function readDylib(b: Uint8Array, file: string, filetype = MH_DYLIB): DylibInterface {
+  const names: Record<number, string> = {
+    [MH_DYLIB]: 'MH_DYLIB',
+    [MH_EXECUTE]: 'MH_EXECUTE',
+    [MH_BUNDLE]: 'MH_BUNDLE',
+  };
   const bad = (what: string): never => {
     throw new LinkError(`${file}: malformed Mach-O dylib: ${what}`);
   };
   if (b.length < 32 || u32(b, 0) !== MH_MAGIC_64) bad('not a 64-bit Mach-O file');
-  if (u32(b, 12) !== filetype)
-    bad(`file type ${u32(b, 12)} is not ${filetype === MH_DYLIB ? 'MH_DYLIB' : 'MH_EXECUTE'}`);
+  if (u32(b, 12) !== filetype) bad(`file type ${u32(b, 12)} is not ${names[filetype] ?? filetype}`);
   const ncmds = u32(b, 16);
   const end = 32 + u32(b, 20);
   if (end > b.length) bad('load commands extend past the end of the file');
@@ -42,6 +51,7 @@ export function readDylib(b: Uint8Array, file: string, filetype = MH_DYLIB): Dyl
     exports: [],
     weakExports: [],
     tlvExports: [],
+    loads: [],
   };
   let trie: [number, number] | null = null;
   let symtab: [number, number, number, number] | null = null;
@@ -58,6 +68,13 @@ export function readDylib(b: Uint8Array, file: string, filetype = MH_DYLIB): Dyl
       out.installName = cstring(b, p + nameOff, p + size);
       out.currentVersion = u32(b, p + 16);
       out.compatVersion = u32(b, p + 20);
+    } else if (
+      (cmd === LC_LOAD_DYLIB || cmd === LC_LOAD_WEAK_DYLIB || cmd === LC_REEXPORT_DYLIB) &&
+      size >= 24
+    ) {
+      const nameOff = u32(b, p + 8);
+      if (nameOff >= size) bad(`load command ${i}: dylib name offset is outside the command`);
+      out.loads!.push(cstring(b, p + nameOff, p + size));
     } else if ((cmd === LC_DYLD_INFO || cmd === LC_DYLD_INFO_ONLY) && size >= 48) {
       if (u32(b, p + 44) > 0) trie = [u32(b, p + 40), u32(b, p + 44)];
     } else if (cmd === LC_DYLD_EXPORTS_TRIE && size >= 16) {

@@ -17,12 +17,16 @@ export {
   defaultMachoOptions,
   machoPasses,
   MachoLink,
+  addDylib,
+  autoLinkRequests,
+  type AutoLinkRequest,
   type MachoExtension,
   type MachoOptions,
   type Dylib,
 } from './link.js';
 export { readObject, isMachoObject, MachoObjectFile } from './reader.js';
 export { parseTbd, parseVersion, type DylibInterface } from './tbd.js';
+export { readDylib } from './dylib.js';
 export {
   encodeRebases,
   encodeBinds,
@@ -34,4 +38,4 @@ export {
 } from './dyld-info.js';
 export { writeCodeSignature, verifyCodeSignature, codeSignatureSize } from './codesign.js';
 export { lintMacho, type LintResult } from './lint.js';
-export { encodeRelocType } from './relocations.js';
+export { encodeRelocType, refLocation } from './relocations.js';

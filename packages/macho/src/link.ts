@@ -93,6 +93,11 @@ export interface MachoOptions {
  */
 export interface MachoExtension {
   name: string;
+  /**
+   * After every input (command line, `LC_LINKER_OPTION` libraries, archive members) is read,
+   * before symbol resolution is checked: the place to add dylibs and imports (`addDylib`).
+   */
+  afterReadInputs?(l: MachoLink): void;
   afterResolve?(l: MachoLink): void;
 }
 
@@ -145,6 +150,16 @@ export class MachoLink {
   readonly pinnedHead: InputSection[] = [];
   readonly pinnedTail: InputSection[] = [];
   readonly undefRefs = new Map<SymId, string[]>();
+  /**
+   * Imports dyld looks up under another name than the link's (`cgo_import_dynamic local
+   * remote`): symbol → the name in binds and the undefined part of the symbol table.
+   */
+  readonly importNames = new Map<SymId, string>();
+  /**
+   * Definitions exported under another name (`cgo_export_dynamic local remote`): symbol → the
+   * export trie's name. They are exported even when `-exported_symbol(s_list)` leaves them out.
+   */
+  readonly exportNames = new Map<SymId, string>();
   /** GOT entries and stubs in assignment order (indices live in `syms.gotIdx` / `pltIdx`). */
   readonly gotSyms: SymId[] = [];
   readonly stubSyms: SymId[] = [];
@@ -293,6 +308,11 @@ export class MachoLink {
     return sec;
   }
 
+  /** The name dyld binds an import by. */
+  importName(sym: SymId): string {
+    return this.importNames.get(sym) ?? this.ctx.syms.names[sym]!;
+  }
+
   /** Dylib ordinal of an import for binds (special values for flat lookup and the loader). */
   ordinalOf(sym: SymId): number {
     if (this.opts.flatNamespace || this.dynamicLookup.has(sym))
@@ -330,9 +350,14 @@ function findLibrary(l: MachoLink, name: string): string | null {
   return null;
 }
 
-function addDylib(l: MachoLink, p: string, bytes: Uint8Array, iface: DylibInterface): void {
+/**
+ * Adds a dylib the output loads (`LC_LOAD_DYLIB`, next ordinal) and defines its exports; a
+ * second dylib with an install name already loaded is the first one, which is returned.
+ */
+export function addDylib(l: MachoLink, p: string, bytes: Uint8Array, iface: DylibInterface): Dylib {
   const ctx = l.ctx;
-  if (l.dylibs.some((d) => d.installName === iface.installName)) return;
+  const known = l.dylibs.find((d) => d.installName === iface.installName);
+  if (known !== undefined) return known;
   const file = new InputFile(ctx.files.length, p, path.basename(p), 'shared', bytes);
   ctx.files.push(file);
   const d: Dylib = { ...iface, file, ordinal: l.dylibs.length + 1 };
@@ -344,6 +369,7 @@ function addDylib(l: MachoLink, p: string, bytes: Uint8Array, iface: DylibInterf
     defineShared(ctx, ctx.syms.intern(name), file.id, 0, 0, SymType.NoType, true);
   for (const name of iface.tlvExports)
     defineShared(ctx, ctx.syms.intern(name), file.id, 0, 0, SymType.Tls, false);
+  return d;
 }
 
 /** 32-bit input: readable (`readObject`), but there is no i386 Mach-O output to put it in. */
@@ -429,6 +455,46 @@ function loadMember(l: MachoLink, a: number, m: number): void {
   l.objects.push(f);
 }
 
+/** An `LC_LINKER_OPTION` request of an object: `-lfoo` or `-framework Foo` (auto-linking). */
+export interface AutoLinkRequest {
+  kind: 'library' | 'framework';
+  name: string;
+  /** The object that asked, for messages. */
+  object: string;
+}
+
+/**
+ * The `LC_LINKER_OPTION` requests of the objects read so far, in object order, duplicates
+ * dropped. Other options in `LC_LINKER_OPTION` are ignored, as ld64 ignores them.
+ */
+export function autoLinkRequests(l: MachoLink): AutoLinkRequest[] {
+  const out: AutoLinkRequest[] = [];
+  const seen = new Set<string>();
+  const add = (kind: AutoLinkRequest['kind'], name: string, object: string) => {
+    const key = `${kind}:${name}`;
+    if (seen.has(key) || name === '') return;
+    seen.add(key);
+    out.push({ kind, name, object });
+  };
+  for (const o of l.objects) {
+    for (const opts of o.linkerOptions) {
+      if (opts[0] === '-framework' && opts.length === 2) add('framework', opts[1]!, o.displayName);
+      else if (opts.length === 1 && opts[0]!.startsWith('-l'))
+        add('library', opts[0]!.slice(2), o.displayName);
+    }
+  }
+  return out;
+}
+
+/** ld64's framework search, for auto-linking: `<syslibroot>/System/Library/Frameworks`. */
+function findFramework(l: MachoLink, name: string): string | null {
+  for (const root of l.opts.syslibroots) {
+    const base = path.join(root, 'System/Library/Frameworks', `${name}.framework`, name);
+    for (const p of [`${base}.tbd`, base]) if (fs.existsSync(p)) return p;
+  }
+  return null;
+}
+
 function readInputs(l: MachoLink): void {
   for (const spec of l.ctx.config.inputs) {
     if (spec.kind === 'file') readInput(l, spec.path);
@@ -439,17 +505,25 @@ function readInputs(l: MachoLink): void {
     }
     drainExtractQueue(l.ctx, (a, m) => loadMember(l, a, m));
   }
-  // LC_LINKER_OPTION -lfoo from objects (auto-linking), after the command line.
-  for (const o of l.objects) {
-    for (const opts of o.linkerOptions) {
-      if (opts[0]?.startsWith('-l')) {
-        const p = findLibrary(l, opts[0].slice(2));
-        if (p !== null) readInput(l, p);
-      }
-    }
+  for (const req of autoLinkRequests(l)) {
+    const p = req.kind === 'library' ? findLibrary(l, req.name) : findFramework(l, req.name);
+    // ld64 links what it finds and only warns about the rest (in its words): a missing
+    // auto-linked library is not an error until a symbol from it is missing.
+    if (p === null)
+      l.ctx.diag.warn(
+        `${req.object}: Could not find or use auto-linked ${req.kind} '${req.name}'` +
+          (req.kind !== 'framework'
+            ? ''
+            : l.opts.syslibroots.length === 0
+              ? ' (frameworks are looked for under -syslibroot, and none was given)'
+              : ` (no ${req.name}.framework/${req.name}[.tbd] in System/Library/Frameworks of any -syslibroot)`),
+      );
+    else readInput(l, p);
   }
   drainExtractQueue(l.ctx, (a, m) => loadMember(l, a, m));
   if (l.opts.bundleLoader !== null) addBundleLoader(l, l.opts.bundleLoader);
+  for (const e of l.extensions) e.afterReadInputs?.(l);
+  drainExtractQueue(l.ctx, (a, m) => loadMember(l, a, m));
   if (l.objects.length === 0) throw new LinkError('no object files to link');
 }
 
@@ -509,6 +583,28 @@ function resolve(l: MachoLink): void {
     for (const id of s.globalIds()) if (s.state[id] === SymState.Undefined) l.dynamicLookup.add(id);
   }
   for (const e of l.extensions) e.afterResolve?.(l);
+  hideUnexported(l);
+}
+
+/**
+ * `-exported_symbol(s_list)`: a global definition the list leaves out becomes a private
+ * extern, as ld64 (and ld64.lld) make it: it stays in the symbol table, as `N_PEXT` without
+ * `N_EXT`, and is neither exported nor bound or coalesced by dyld. `__mh_execute_header` stays
+ * exported (dyld finds the main image through it). Definitions exported by name
+ * (`exportNames`) are exported regardless.
+ */
+function hideUnexported(l: MachoLink): void {
+  const list = l.opts.exportedSymbols;
+  if (list === null) return;
+  const s = l.ctx.syms;
+  const keep = new Set(list);
+  for (const id of s.globalIds()) {
+    const st = s.state[id]!;
+    if (st !== SymState.Defined && st !== SymState.Common) continue;
+    if (id === l.mhHeaderSym || keep.has(s.names[id]!) || l.exportNames.has(id)) continue;
+    if (s.flags[id]! & SymFlag.Synthetic) continue;
+    s.visibility[id] = Visibility.Hidden;
+  }
 }
 
 /** Commons become zero-filled atoms of `__DATA,__common`. */
@@ -546,6 +642,7 @@ function deadStrip(l: MachoLink): void {
   };
   rootSym(l.entrySym);
   for (const name of l.opts.exportedSymbols ?? []) rootSym(s.lookup(name));
+  for (const id of l.exportNames.keys()) rootSym(id);
   // A dylib or bundle exists for its exports: without a list, every global definition is one.
   if (!l.isExecutable && l.opts.exportedSymbols === null)
     for (const id of s.globalIds())

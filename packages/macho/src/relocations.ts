@@ -61,7 +61,8 @@ export function canRelaxLoad(l: MachoLink, sec: InputSection, off: number, sym: 
   return sec.contents[off - 2] === 0x8b;
 }
 
-function refLocation(sec: InputSection, off: number): string {
+/** `file.o:(__TEXT,__text+0x1c)`: where a relocation is, for diagnostics. */
+export function refLocation(sec: InputSection, off: number): string {
   return `${sec.file.displayName}:(${sec.name}+0x${off.toString(16)})`;
 }
 

@@ -9,6 +9,11 @@ export interface DylibInterface {
   exports: string[];
   weakExports: string[];
   tlvExports: string[];
+  /**
+   * The install names of the dylibs it loads (`LC_LOAD_DYLIB`, `LC_LOAD_WEAK_DYLIB`,
+   * `LC_REEXPORT_DYLIB`), in load-command order; read from binary images only.
+   */
+  loads?: string[];
 }
 
 export function parseVersion(s: string): number {

@@ -375,7 +375,11 @@ export function buildLinkedit(l: MachoLink): void {
   const byName = (a: number, b: number) =>
     s.names[a]! < s.names[b]! ? -1 : s.names[a]! > s.names[b]! ? 1 : 0;
   extdefs.sort(byName);
-  const undefs = [...l.usedImports].sort(byName);
+  const undefs = [...l.usedImports].sort((a, b) => {
+    const x = l.importName(a);
+    const y = l.importName(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
   const str = new ByteSink();
   str.byte(0x20); // ld64 starts the string table with " \0": offset 0 stays the empty name
   str.byte(0);
@@ -423,7 +427,7 @@ export function buildLinkedit(l: MachoLink): void {
         : ord < 0
           ? DYNAMIC_LOOKUP_ORDINAL
           : ord;
-    nlist(name(s.names[id]!), N_EXT, 0, (libOrd << 8) | weak, 0);
+    nlist(name(l.importName(id)), N_EXT, 0, (libOrd << 8) | weak, 0);
   }
   str.align(8);
 
@@ -490,7 +494,7 @@ export function buildLinkedit(l: MachoLink): void {
           importIdx.set(id, im);
           const weak =
             (s.flags[id]! & SymFlag.RefWeak) !== 0 && !(s.flags[id]! & SymFlag.RefStrong);
-          imports.push({ ordinal: l.ordinalOf(id), name: s.names[id]!, weak });
+          imports.push({ ordinal: l.ordinalOf(id), name: l.importName(id), weak });
         }
       }
       chainedFixups.push({ addr: fAddr[i]!, import: im, addend: fAdd[i]! });
@@ -520,7 +524,7 @@ export function buildLinkedit(l: MachoLink): void {
           seg: sg,
           off: o,
           ordinal: l.ordinalOf(id),
-          name: s.names[id]!,
+          name: l.importName(id),
           addend: fAdd[i]!,
           flags: weak,
         };
@@ -557,7 +561,7 @@ export function buildLinkedit(l: MachoLink): void {
           seg: sg,
           off: o,
           ordinal: l.ordinalOf(id),
-          name: s.names[id]!,
+          name: l.importName(id),
           addend: 0,
           flags: 0,
         };
@@ -571,12 +575,14 @@ export function buildLinkedit(l: MachoLink): void {
   // --- Export trie.
   const exps: ExportEntry[] = [];
   for (const id of extdefs) {
-    if (exported && id !== l.mhHeaderSym && !exported.has(s.names[id]!)) continue;
+    const renamed = l.exportNames.get(id);
+    if (exported && id !== l.mhHeaderSym && !exported.has(s.names[id]!) && renamed === undefined)
+      continue;
     const sec = s.section[id]!;
     const tlv = sec >= 0 && (secs[sec]!.flags & SECTION_TYPE) === S_THREAD_LOCAL_VARIABLES;
     const flags = (tlv ? 1 : 0) | (s.flags[id]! & SymFlag.Weak ? 4 : 0);
     const addr = id === l.mhHeaderSym ? l.imageBase : l.symAddr(id, 0);
-    exps.push({ name: s.names[id]!, flags, address: addr - l.imageBase });
+    exps.push({ name: renamed ?? s.names[id]!, flags, address: addr - l.imageBase });
   }
   const exportsBlob: Blob = { bytes: encodeExportTrie(exps), off: 0 };
   const exportsWeak = exps.some((e) => (e.flags & 4) !== 0); // EXPORT_SYMBOL_FLAGS_WEAK_DEFINITION
