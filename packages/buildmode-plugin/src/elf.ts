@@ -26,8 +26,6 @@ import {
   SymFlag,
   SymState,
   referenceSymbol,
-  w32,
-  w64,
   type Context,
   type LinkExtension,
   type SymId,
@@ -36,11 +34,15 @@ import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import * as C from '@link/elf';
 import { readSharedLibrary, type ElfLink } from '@link/elf';
+import {
+  DESCRIPTOR_WORDS,
+  descriptorBytes,
+  descriptorPointers,
+  packStrings,
+} from './descriptor.js';
 
 export const REGISTER = 'tslink_plugin_register';
 export const OPEN = 'tslink_plugin_open';
-/** Words of `tslink_module`: path, exports, nexports, then four start/end pairs. */
-const DESCRIPTOR_WORDS = 11;
 const BOUNDS = ['.text', '.rodata', '.data', '.bss'];
 
 export const pluginElfExtension: LinkExtension = {
@@ -139,48 +141,36 @@ function addPluginSections(link: ElfLink): void {
   exports.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
   // .rodata: the path, then the names.
-  const strings = [path, ...exports.map((e) => e.name)];
-  const strOff: number[] = [];
-  let size = 0;
-  for (const s of strings) {
-    strOff.push(size);
-    size += s.length + 1;
-  }
-  const strBytes = new Uint8Array(size);
-  strings.forEach((s, i) => strBytes.set(Buffer.from(s, 'latin1'), strOff[i]!));
+  const strings = packStrings([path, ...exports.map((e) => e.name)]);
   const rodata = outputSection(link, '.rodata', C.SHT_PROGBITS, C.SHF_ALLOC);
-  const strSec = addSection(link, rodata, '.rodata', C.SHF_ALLOC, 1, strBytes);
+  const strSec = addSection(link, rodata, '.rodata', C.SHF_ALLOC, 1, strings.bytes);
   const local = (sec: InputSection, value: number) =>
     syms.addLocal(-1, 0, sec.id, value, C.STT_NOTYPE);
 
-  // .data.rel.ro: the descriptor, then the table. Every word is a pointer but nexports.
-  const words = DESCRIPTOR_WORDS + exports.length * 2;
-  const data = new Uint8Array(words * W);
-  if (W === 8) w64(data, 16, exports.length);
-  else w32(data, 8, exports.length);
+  // .data.rel.ro: the descriptor, then the table.
   const relro = outputSection(link, '.data.rel.ro', C.SHT_PROGBITS, C.SHF_ALLOC | C.SHF_WRITE);
+  const data = descriptorBytes(W, exports.length);
   const desc = addSection(link, relro, '.data.rel.ro', C.SHF_ALLOC | C.SHF_WRITE, W, data);
-  const ptrs: { at: number; sym: SymId }[] = [];
-  ptrs.push({ at: 0, sym: local(strSec, 0) });
-  ptrs.push({ at: W, sym: local(desc, DESCRIPTOR_WORDS * W) });
-  BOUNDS.forEach((name, i) => {
+  const bounds = BOUNDS.flatMap((name) => {
     const o = link.outputSections.find((s) => s.name === name && s.members.length > 0);
     const first = o ? o.members[0]! : desc;
     const last = o ? o.members[o.members.length - 1]! : desc;
-    ptrs.push({ at: (3 + i * 2) * W, sym: local(first, 0) });
-    ptrs.push({ at: (4 + i * 2) * W, sym: local(last, o ? last.size : 0) });
+    return [local(first, 0), local(last, o ? last.size : 0)];
   });
-  exports.forEach((e, i) => {
-    const at = (DESCRIPTOR_WORDS + i * 2) * W;
-    ptrs.push({ at, sym: local(strSec, strOff[i + 1]!) });
-    // A local alias: the table holds this plugin's own definition.
-    const alias = syms.addLocal(-1, 0, syms.section[e.id]!, syms.value[e.id]!, syms.type[e.id]!);
-    ptrs.push({ at: at + W, sym: alias });
+  const ptrs = descriptorPointers(W, {
+    path: local(strSec, 0),
+    table: local(desc, DESCRIPTOR_WORDS * W),
+    bounds,
+    exports: exports.map((e, i) => ({
+      name: local(strSec, strings.offsets[i + 1]!),
+      // A local alias: the table holds this plugin's own definition.
+      addr: syms.addLocal(-1, 0, syms.section[e.id]!, syms.value[e.id]!, syms.type[e.id]!),
+    })),
   });
   setRelocs(
     link,
     desc,
-    ptrs.map((p) => ({ offset: p.at, type: init.abs, sym: p.sym, addend: 0 })),
+    ptrs.map((p) => ({ offset: p.at, type: init.abs, sym: p.target, addend: 0 })),
   );
 
   // .text: the initializer; .init_array: its address.

@@ -37,7 +37,6 @@ import {
   Visibility,
   defineSymbol,
   referenceSymbol,
-  w64,
   type InputSection,
   type SymId,
 } from '@link/core';
@@ -55,12 +54,17 @@ import {
   type MachoLink,
 } from '@link/macho';
 import { checkMachoPluginHost } from './macho-host.js';
+import {
+  DESCRIPTOR_WORDS,
+  descriptorBytes,
+  descriptorPointers,
+  packStrings,
+} from './descriptor.js';
 
 import { MACHO_MARKERS, MACHO_PLUGIN_SECTION, REGISTER } from './macho-names.js';
 
 export { MACHO_MARKERS, MACHO_PLUGIN_SECTION, REGISTER };
 /** Words of `tslink_module`: path, exports, nexports, then four start/end pairs. */
-const DESCRIPTOR_WORDS = 11;
 const W = 8;
 
 const CODE = S_REGULAR | S_ATTR_PURE_INSTRUCTIONS | S_ATTR_SOME_INSTRUCTIONS;
@@ -199,33 +203,23 @@ function addPluginContent(l: MachoLink, reg: SymId): void {
     1,
     Uint8Array.from(Buffer.from(`${path}\0`, 'latin1')),
   );
-  const strings = exports.map((e) => e.name);
-  const strOff: number[] = [];
-  let size = 0;
-  for (const s of strings) {
-    strOff.push(size);
-    size += s.length + 1;
-  }
-  const strBytes = new Uint8Array(size);
-  strings.forEach((s, i) => strBytes.set(Buffer.from(s, 'latin1'), strOff[i]!));
-  const strSec = l.addAtom('__TEXT,__const', S_REGULAR, 1, strBytes);
+  const strings = packStrings(exports.map((e) => e.name));
+  const strSec = l.addAtom('__TEXT,__const', S_REGULAR, 1, strings.bytes);
   const local = (sec: InputSection, value: number) => syms.addLocal(-1, 0, sec.id, value, 0);
 
-  // __DATA,__const: the descriptor, then the table; every word but nexports is a pointer.
-  const data = new Uint8Array((DESCRIPTOR_WORDS + exports.length * 2) * W);
-  w64(data, 2 * W, exports.length);
-  const desc = l.addAtom('__DATA,__const', S_REGULAR, W, data);
-  const ptrs: { offset: number; type: number; sym: SymId }[] = [];
-  const ptr = (offset: number, sym: SymId) => ptrs.push({ offset, type: pointer, sym });
-  ptr(0, local(pathSec, 0));
-  ptr(W, local(desc, DESCRIPTOR_WORDS * W));
-  markers.forEach((m, i) => ptr((3 + i) * W, m));
-  exports.forEach((e, i) => {
-    const at = (DESCRIPTOR_WORDS + i * 2) * W;
-    ptr(at, local(strSec, strOff[i]!));
-    ptr(at + W, e.id);
+  // __DATA,__const: the descriptor, then the table.
+  const desc = l.addAtom('__DATA,__const', S_REGULAR, W, descriptorBytes(W, exports.length));
+  const ptrs = descriptorPointers(W, {
+    path: local(pathSec, 0),
+    table: local(desc, DESCRIPTOR_WORDS * W),
+    bounds: markers,
+    exports: exports.map((e, i) => ({ name: local(strSec, strings.offsets[i]!), addr: e.id })),
   });
-  setRelocs(l, desc, ptrs);
+  setRelocs(
+    l,
+    desc,
+    ptrs.map((p) => ({ offset: p.at, type: pointer, sym: p.target })),
+  );
 
   // __TEXT,__text: the initializer; __DATA,__mod_init_func: its address.
   const code = l.addAtom('__TEXT,__text', CODE, 16, Uint8Array.from(INIT_CODE));
