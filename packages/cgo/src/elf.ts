@@ -13,7 +13,6 @@
  * Directives come from `--cgo-directives` files and from `.go.cgo_directives` sections of the
  * objects (see README.md); all are validated together (`CgoDirectives`).
  */
-import * as fs from 'node:fs';
 import {
   LinkError,
   SymFlag,
@@ -66,15 +65,7 @@ export function collectCgoDirectives(link: ElfLink): CgoDirectives {
 
 function gatherDirectives(link: ElfLink): CgoDirectives {
   const dirs = new CgoDirectives();
-  for (const f of link.ctx.config.cgoDirectiveFiles) {
-    let text: string;
-    try {
-      text = fs.readFileSync(f, 'latin1');
-    } catch {
-      throw new LinkError(`cannot open cgo directives file ${f}`);
-    }
-    dirs.addText(text, f);
-  }
+  dirs.addFiles(link.ctx.config.cgoDirectiveFiles);
   for (const obj of link.objects as ElfObjectFile[]) {
     if (obj.cgoDirectives !== null)
       dirs.addAll(parseDirectiveSection(obj.cgoDirectives, obj.displayName));

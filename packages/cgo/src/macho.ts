@@ -25,7 +25,6 @@
  * sections (the Mach-O carrier of the text format; see README.md), validated together
  * (`CgoDirectives`).
  */
-import * as fs from 'node:fs';
 import { LinkError, SymState, defineShared, latin1, type SymId } from '@link/core';
 import { addDylib, type Dylib, type MachoExtension, type MachoLink } from '@link/macho';
 import { CgoDirectives, type CgoImport } from './model.js';
@@ -73,15 +72,7 @@ export const cgoMachoExtension: MachoExtension = {
 
 function gatherDirectives(l: MachoLink): CgoDirectives {
   const dirs = new CgoDirectives();
-  for (const f of l.ctx.config.cgoDirectiveFiles) {
-    let text: string;
-    try {
-      text = fs.readFileSync(f, 'latin1');
-    } catch {
-      throw new LinkError(`cannot open cgo directives file ${f}`);
-    }
-    dirs.addText(text, f);
-  }
+  dirs.addFiles(l.ctx.config.cgoDirectiveFiles);
   for (const obj of l.objects) {
     for (const sec of obj.sections) {
       if (sec === null || sec.name !== MACHO_CGO_DIRECTIVES_SECTION) continue;

@@ -4,6 +4,7 @@
  * a linker acts on: dynamic imports and the libraries they need, exports, the dynamic linker,
  * extra host-link flags, static imports, and `.deplibs` library requests.
  */
+import * as fs from 'node:fs';
 import { LinkError } from '@link/core';
 import { goQuote, parseCgoDirectives } from './parse.js';
 import type {
@@ -159,6 +160,19 @@ export class CgoDirectives {
     const errors: string[] = [];
     for (const d of directives) this.apply(d, d.source, errors);
     if (errors.length > 0) throw new LinkError(errors);
+  }
+
+  /** Adds `--cgo-directives` files (`go tool cgo -dynout` output). */
+  addFiles(files: readonly string[]): void {
+    for (const f of files) {
+      let text: string;
+      try {
+        text = fs.readFileSync(f, 'latin1');
+      } catch {
+        throw new LinkError(`cannot open cgo directives file ${f}`);
+      }
+      this.addText(text, f);
+    }
   }
 
   /** Parses a directive file (see `parseCgoDirectives`) and adds it. */
