@@ -139,29 +139,7 @@ function emitOrdinal(o: ByteSink, ord: number): void {
 
 /** Non-lazy bind opcodes; entries in the order given (callers sort by symbol, then address). */
 export function encodeBinds(entries: readonly BindEntry[]): Uint8Array {
-  if (entries.length === 0) return new Uint8Array(0);
-  const o = new ByteSink();
-  let ord = NaN;
-  let name = '';
-  let addend = 0;
-  o.byte(BIND_OPCODE_SET_TYPE_IMM | BIND_TYPE_POINTER);
-  for (const e of entries) {
-    if (e.ordinal !== ord) emitOrdinal(o, (ord = e.ordinal));
-    if (e.name !== name) {
-      o.byte(BIND_OPCODE_SET_SYMBOL_TRAILING_FLAGS_IMM | e.flags);
-      o.cstr((name = e.name));
-    }
-    if (e.addend !== addend) {
-      o.byte(BIND_OPCODE_SET_ADDEND_SLEB);
-      o.sleb((addend = e.addend));
-    }
-    o.byte(BIND_OPCODE_SET_SEGMENT_AND_OFFSET_ULEB | e.seg);
-    o.uleb(e.off);
-    o.byte(BIND_OPCODE_DO_BIND);
-  }
-  o.byte(BIND_OPCODE_DONE);
-  o.align(8);
-  return o.bytes();
+  return encodeBindStream(entries, true);
 }
 
 /**
@@ -169,12 +147,19 @@ export function encodeBinds(entries: readonly BindEntry[]): Uint8Array {
  * definition across the images that define it and rebinds these locations to the winner.
  */
 export function encodeWeakBinds(entries: readonly BindEntry[]): Uint8Array {
+  return encodeBindStream(entries, false);
+}
+
+/** A bind opcode stream, setting only what changes from one entry to the next. */
+function encodeBindStream(entries: readonly BindEntry[], withOrdinals: boolean): Uint8Array {
   if (entries.length === 0) return new Uint8Array(0);
   const o = new ByteSink();
+  let ord = NaN;
   let name = '';
   let addend = 0;
   o.byte(BIND_OPCODE_SET_TYPE_IMM | BIND_TYPE_POINTER);
   for (const e of entries) {
+    if (withOrdinals && e.ordinal !== ord) emitOrdinal(o, (ord = e.ordinal));
     if (e.name !== name) {
       o.byte(BIND_OPCODE_SET_SYMBOL_TRAILING_FLAGS_IMM | e.flags);
       o.cstr((name = e.name));
