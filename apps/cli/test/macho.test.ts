@@ -455,31 +455,7 @@ describe('Mach-O inputs: archives, binary dylibs, dynamic lookup', () => {
   });
 
   it('imports from a binary MH_DYLIB (export trie, LC_ID_DYLIB) as ld64.lld does', () => {
-    const dir = makeScratchDir('macho-dylib');
-    const lld = requireTool('ld64.lld-14', 'lld-14');
-    const base = ['-arch', 'x86_64', '-platform_version', 'macos', '11.0', '11.0'];
-    const dylib = join(dir, 'libfoo.dylib');
-    const mk = runCommand([
-      lld,
-      ...base,
-      '-dylib',
-      '-install_name',
-      '/usr/lib/libfoo.dylib',
-      '-o',
-      dylib,
-      compileMacho('dylib_foo.c'),
-      TBD,
-    ]);
-    expect(mk.status, describeResult(mk)).toBe(0);
-    const user = compileMacho('uses_dylib.c');
-    const ours = join(dir, 'ours');
-    const ref = join(dir, 'ref');
-    linkTslink(ours, [user, dylib, TBD]);
-    const r = runCommand([lld, ...base, '-o', ref, user, dylib, TBD]);
-    expect(r.status, describeResult(r)).toBe(0);
-    expectLintClean(ours);
-    const a = summarizeMacho(objdumpMacho(ref));
-    const b = summarizeMacho(objdumpMacho(ours));
+    const { ours, a, b } = linkAgainstLldDylib('libfoo', 'dylib_foo.c', 'uses_dylib.c');
     expect(b.binds).toEqual(a.binds);
     expect(b.lazyBinds).toEqual(a.lazyBinds);
     expect(b.symbols).toEqual(a.symbols);
@@ -488,31 +464,7 @@ describe('Mach-O inputs: archives, binary dylibs, dynamic lookup', () => {
   });
 
   it('reaches a thread-local imported from a dylib through __thread_ptrs as ld64.lld does', () => {
-    const dir = makeScratchDir('macho-dylib-tlv');
-    const lld = requireTool('ld64.lld-14', 'lld-14');
-    const base = ['-arch', 'x86_64', '-platform_version', 'macos', '11.0', '11.0'];
-    const dylib = join(dir, 'libtlv.dylib');
-    const mk = runCommand([
-      lld,
-      ...base,
-      '-dylib',
-      '-install_name',
-      '/usr/lib/libtlv.dylib',
-      '-o',
-      dylib,
-      compileMacho('dylib_tlv.c'),
-      TBD,
-    ]);
-    expect(mk.status, describeResult(mk)).toBe(0);
-    const user = compileMacho('uses_dylib_tlv.c');
-    const ours = join(dir, 'ours');
-    const ref = join(dir, 'ref');
-    linkTslink(ours, [user, dylib, TBD]);
-    const r = runCommand([lld, ...base, '-o', ref, user, dylib, TBD]);
-    expect(r.status, describeResult(r)).toBe(0);
-    expectLintClean(ours);
-    const a = summarizeMacho(objdumpMacho(ref));
-    const b = summarizeMacho(objdumpMacho(ours));
+    const { a, b } = linkAgainstLldDylib('libtlv', 'dylib_tlv.c', 'uses_dylib_tlv.c');
     expect(b.binds).toEqual(a.binds);
     expect(b.binds.join('\n')).toMatch(/__DATA __thread_ptrs pointer 0 libtlv _tv/);
     // No lazy stubs here: lld still names dyld_stub_binder, tslink does not (as for raw above).
@@ -792,3 +744,34 @@ describe('Mach-O dylibs and bundles (MH_DYLIB, MH_BUNDLE)', () => {
     }
   });
 });
+
+/**
+ * A dylib `lib` built by ld64.lld-14 from `source`, and a program from `user` linked against it
+ * by tslink and by lld: tslink's output is linted; both are summarized for comparison.
+ */
+function linkAgainstLldDylib(lib: string, source: string, user: string) {
+  const dir = makeScratchDir(`macho-${lib}`);
+  const lld = requireTool('ld64.lld-14', 'lld-14');
+  const base = ['-arch', 'x86_64', '-platform_version', 'macos', '11.0', '11.0'];
+  const dylib = join(dir, `${lib}.dylib`);
+  const install = ['-install_name', `/usr/lib/${lib}.dylib`];
+  const mk = runCommand([
+    lld,
+    ...base,
+    '-dylib',
+    ...install,
+    '-o',
+    dylib,
+    compileMacho(source),
+    TBD,
+  ]);
+  expect(mk.status, describeResult(mk)).toBe(0);
+  const obj = compileMacho(user);
+  const ours = join(dir, 'ours');
+  const ref = join(dir, 'ref');
+  linkTslink(ours, [obj, dylib, TBD]);
+  const r = runCommand([lld, ...base, '-o', ref, obj, dylib, TBD]);
+  expect(r.status, describeResult(r)).toBe(0);
+  expectLintClean(ours);
+  return { ours, ref, a: summarizeMacho(objdumpMacho(ref)), b: summarizeMacho(objdumpMacho(ours)) };
+}
