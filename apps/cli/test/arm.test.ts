@@ -12,9 +12,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   ARMHF,
   crossCompile,
+  describeCommonCrossTests,
   crossProgramArgs,
-  DYNAMIC_MODES,
-  runDynamicCxx,
   expectRun,
   ilp32Stdout,
   languageOf,
@@ -23,10 +22,6 @@ import {
   crossLinkOk,
   crossRun,
   requireCross,
-  runCrypto,
-  runRelocatableCxx,
-  runSqliteShared,
-  runSqliteStatic,
 } from './cross.js';
 import { LINK_TIMEOUT_MS, removeScratchDirs, runChecked } from './helpers.js';
 import { programs, sqlite } from './programs.js';
@@ -131,15 +126,6 @@ describe('armhf C++ std::thread', () => {
       LINK_TIMEOUT_MS * 2,
     );
   }
-});
-
-describe('armhf C++17 host dlopen-ing a plugin, exceptions through it', () => {
-  requireCross(T);
-  it.each(DYNAMIC_MODES.map((m) => [m.label, m] as const))(
-    '%s',
-    (_label, mode) => runDynamicCxx(T, mode),
-    LINK_TIMEOUT_MS * 2,
-  );
 });
 
 describe('armhf EHABI unwinding', () => {
@@ -452,19 +438,6 @@ describe('armhf TLS descriptors (-mtls-dialect=gnu2)', () => {
 
 // --- SQLite -----------------------------------------------------------------------------------
 
-describe('armhf SQLite driver against the armhf libsqlite3.a', () => {
-  requireCross(T);
-  for (const mode of MODES) {
-    it(
-      mode.label,
-      () => {
-        runSqliteStatic(T, mode);
-      },
-      LINK_TIMEOUT_MS * 3,
-    );
-  }
-});
-
 // --- Thunks -----------------------------------------------------------------------------------
 
 /**
@@ -637,22 +610,4 @@ describe('armhf range-extension and interworking thunks', () => {
   }
 });
 
-describe("armhf programs against the target's shared libsqlite3 and libcrypto", () => {
-  requireCross(T);
-  it.each(DYNAMIC_MODES.map((m) => [m.label, m] as const))(
-    '%s: SQLite driver against libsqlite3.so',
-    (_label, mode) => runSqliteShared(T, mode),
-    LINK_TIMEOUT_MS * 2,
-  );
-  it.each(DYNAMIC_MODES.map((m) => [m.label, m] as const))(
-    '%s: OpenSSL libcrypto',
-    (_label, mode) => runCrypto(T, mode),
-    LINK_TIMEOUT_MS * 2,
-  );
-});
-
-describe('armhf tslink -r', () => {
-  requireCross(T);
-  it('two -r outputs with the same inline functions and exceptions link into one program', () =>
-    runRelocatableCxx(T));
-});
+describeCommonCrossTests(T);

@@ -7,12 +7,13 @@
 // threaded programs, so it is never used. ARM programs run under qemu-arm with the armhf sysroot.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   archive,
   compile,
   describeResult,
   link,
+  LINK_TIMEOUT_MS,
   linkerPath,
   linkOk,
   makeScratchDir,
@@ -302,4 +303,36 @@ export function runRelocatableCxx(t: CrossTarget): void {
   expect(groups).toMatch(/COMDAT group section .*\[_Z5totalIiET_RKSt6vectorIS0_SaIS0_EE\]/);
   const exe = crossLinkOk(t, 'c++', relocs, 'reloc').output;
   expectRun(crossRun(t, exe), RELOC_COMDAT_STDOUT);
+}
+
+/**
+ * The tests both targets declare the same way: the C++17 dlopen program, SQLite against the
+ * target's libsqlite3.a and libsqlite3.so, OpenSSL's libcrypto, and `-r`.
+ */
+export function describeCommonCrossTests(t: CrossTarget): void {
+  const dynamic = DYNAMIC_MODES.map((m) => [m.label, m] as const);
+  const all = MODES.map((m) => [m.label, m] as const);
+  const timeout = LINK_TIMEOUT_MS * 3;
+  describe(`${t.name} C++17 host dlopen-ing a plugin, exceptions through it`, () => {
+    requireCross(t);
+    it.each(dynamic)('%s', (_l, mode) => runDynamicCxx(t, mode), timeout);
+  });
+  describe(`${t.name} SQLite driver against the ${t.dpkgArch} libsqlite3.a`, () => {
+    requireCross(t);
+    it.each(all)('%s', (_l, mode) => runSqliteStatic(t, mode), timeout);
+  });
+  describe(`${t.name} programs against the target's shared libsqlite3 and libcrypto`, () => {
+    requireCross(t);
+    it.each(dynamic)(
+      '%s: SQLite driver against libsqlite3.so',
+      (_l, m) => runSqliteShared(t, m),
+      timeout,
+    );
+    it.each(dynamic)('%s: OpenSSL libcrypto', (_l, m) => runCrypto(t, m), timeout);
+  });
+  describe(`${t.name} tslink -r`, () => {
+    requireCross(t);
+    it('two -r outputs with the same inline functions and exceptions link into one program', () =>
+      runRelocatableCxx(t));
+  });
 }

@@ -9,9 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import {
   crossCompile,
+  describeCommonCrossTests,
   crossProgramArgs,
-  DYNAMIC_MODES,
-  runDynamicCxx,
   expectRun,
   ilp32Stdout,
   languageOf,
@@ -20,10 +19,6 @@ import {
   crossRun,
   I686,
   requireCross,
-  runCrypto,
-  runRelocatableCxx,
-  runSqliteShared,
-  runSqliteStatic,
 } from './cross.js';
 import { elflint, lines, LINK_TIMEOUT_MS, removeScratchDirs, runChecked } from './helpers.js';
 import { programs, sqlite } from './programs.js';
@@ -90,15 +85,6 @@ describe('i686 C++ std::thread, thread_local and exceptions across threads', () 
       ).output;
       expectRun(crossRun(T, exe), CXX_THREADS_STDOUT);
     },
-    LINK_TIMEOUT_MS * 2,
-  );
-});
-
-describe('i686 C++17 host dlopen-ing a plugin, exceptions through it', () => {
-  requireCross(T);
-  it.each(DYNAMIC_MODES.map((m) => [m.label, m] as const))(
-    '%s',
-    (_label, mode) => runDynamicCxx(T, mode),
     LINK_TIMEOUT_MS * 2,
   );
 });
@@ -258,35 +244,4 @@ describe('i686 shared objects linked by tslink', () => {
 
 // --- SQLite -----------------------------------------------------------------------------------
 
-describe('i686 SQLite driver against the i386 libsqlite3.a', () => {
-  requireCross(T);
-  for (const mode of MODES) {
-    it(
-      mode.label,
-      () => {
-        runSqliteStatic(T, mode);
-      },
-      LINK_TIMEOUT_MS * 3,
-    );
-  }
-});
-
-describe("i686 programs against the target's shared libsqlite3 and libcrypto", () => {
-  requireCross(T);
-  it.each(DYNAMIC_MODES.map((m) => [m.label, m] as const))(
-    '%s: SQLite driver against libsqlite3.so',
-    (_label, mode) => runSqliteShared(T, mode),
-    LINK_TIMEOUT_MS * 2,
-  );
-  it.each(DYNAMIC_MODES.map((m) => [m.label, m] as const))(
-    '%s: OpenSSL libcrypto',
-    (_label, mode) => runCrypto(T, mode),
-    LINK_TIMEOUT_MS * 2,
-  );
-});
-
-describe('i686 tslink -r', () => {
-  requireCross(T);
-  it('two -r outputs with the same inline functions and exceptions link into one program', () =>
-    runRelocatableCxx(T));
-});
+describeCommonCrossTests(T);
