@@ -181,7 +181,7 @@ function ensureCacheDir(): string {
   return cacheDir;
 }
 
-function cachePath(kind: string, name: string): string {
+export function cachePath(kind: string, name: string): string {
   const dir = join(ensureCacheDir(), kind);
   mkdirSync(dir, { recursive: true });
   return join(dir, name);
@@ -192,7 +192,7 @@ function cachePath(kind: string, name: string): string {
  * The temporary name is unique per process and renamed into place, so
  * concurrent vitest workers never observe a partial file.
  */
-function cached(target: string, produce: (tmp: string) => void): string {
+export function cached(target: string, produce: (tmp: string) => void): string {
   if (existsSync(target)) return target;
   const tmp = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   try {

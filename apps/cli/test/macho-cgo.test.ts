@@ -6,7 +6,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lintMacho } from '@link/macho';
 import {
   describeResult,
   libexecDir,
@@ -20,9 +19,11 @@ import {
 import {
   buildMachoload,
   compileMacho,
+  linkMachoOk,
   machoFixtures,
-  summarizeMacho,
   objdumpMacho,
+  summarizeMacho,
+  tslinkMacho,
 } from './macho-helpers.js';
 
 const TBD = join(machoFixtures, 'libSystem.tbd');
@@ -44,26 +45,8 @@ beforeAll(() => {
 });
 afterAll(removeScratchDirs);
 
-const link = (out: string, args: readonly string[]) =>
-  runCommand([
-    tslink,
-    '-arch',
-    'x86_64',
-    '-platform_version',
-    'macos',
-    '11.0',
-    '11.0',
-    '-o',
-    out,
-    ...args,
-  ]);
-
-function linkOk(out: string, args: readonly string[]): string {
-  const r = link(out, args);
-  expect(r.status, describeResult(r)).toBe(0);
-  expect(lintMacho(readFileSync(out), { requireSignature: true }).errors).toEqual([]);
-  return r.stderr;
-}
+const link = tslinkMacho;
+const linkOk = linkMachoOk;
 
 function expectRuns(exe: string, want: { status: number; stdout: string }): void {
   for (const slide of SLIDES) {

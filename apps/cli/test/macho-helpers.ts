@@ -3,12 +3,24 @@
 // and a normaliser for `llvm-objdump --macho` output so tslink's output can be compared with
 // ld64.lld's field by field.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { fixturesDir, repoRoot, requireTool, runChecked } from './helpers.js';
+import { expect } from 'vitest';
+import { lintMacho } from '@link/macho';
+import {
+  cachePath,
+  cached,
+  describeResult,
+  fixturesDir,
+  libexecDir,
+  repoRoot,
+  requireTool,
+  runChecked,
+  runCommand,
+  type RunResult,
+} from './helpers.js';
 
 export const machoFixtures = join(fixturesDir, 'macho');
-const machoCache = join(repoRoot, '.cache', 'macho');
 
 export const CLANG_MACHO_FLAGS = [
   '-target',
@@ -26,18 +38,9 @@ function sha(...parts: (string | Buffer)[]): string {
   return h.digest('hex').slice(0, 16);
 }
 
+/** A file under <repo>/.cache/e2e/macho, made by `produce` once (see helpers.cached). */
 function cachedFile(name: string, produce: (tmp: string) => void): string {
-  mkdirSync(machoCache, { recursive: true });
-  const target = join(machoCache, name);
-  if (existsSync(target)) return target;
-  const tmp = `${target}.tmp-${process.pid}`;
-  try {
-    produce(tmp);
-    renameSync(tmp, target);
-  } finally {
-    rmSync(tmp, { force: true });
-  }
-  return target;
+  return cached(cachePath('macho', name), produce);
 }
 
 let clangVersion: string | null = null;
@@ -171,4 +174,23 @@ export function unwindByFunction(file: string): Record<string, string> {
     out[name] = enc;
   }
   return out;
+}
+
+/** `tslink -arch x86_64 -platform_version macos 11.0 11.0 -o out ...args`. */
+export function tslinkMacho(out: string, args: readonly string[]): RunResult {
+  const base = ['-arch', 'x86_64', '-platform_version', 'macos', '11.0', '11.0'];
+  return runCommand([join(libexecDir(), 'tslink'), ...base, '-o', out, ...args]);
+}
+
+/** The lint must find nothing, and the signature must be there (tslink signs ad hoc by default). */
+export function expectMachoLintClean(file: string): void {
+  expect(lintMacho(readFileSync(file), { requireSignature: true }).errors, file).toEqual([]);
+}
+
+/** tslinkMacho() that must succeed with a lint-clean output; returns its stderr. */
+export function linkMachoOk(out: string, args: readonly string[]): string {
+  const r = tslinkMacho(out, args);
+  expect(r.status, describeResult(r)).toBe(0);
+  expectMachoLintClean(out);
+  return r.stderr;
 }

@@ -7,7 +7,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lintMacho } from '@link/macho';
 import {
   describeResult,
   libexecDir,
@@ -20,6 +19,7 @@ import {
 import {
   buildMachoload,
   compileMacho,
+  linkMachoOk,
   machoFixtures,
   objdumpMacho,
   summarizeMacho,
@@ -40,20 +40,7 @@ let host: string;
 let pluginObj: string;
 
 function link(out: string, args: readonly string[]): void {
-  const r = runCommand([
-    tslink,
-    '-arch',
-    'x86_64',
-    '-platform_version',
-    'macos',
-    '11.0',
-    '11.0',
-    '-o',
-    out,
-    ...args,
-  ]);
-  expect(r.status, describeResult(r)).toBe(0);
-  expect(lintMacho(readFileSync(out), { requireSignature: true }).errors, out).toEqual([]);
+  linkMachoOk(out, args);
 }
 
 function run(plugin: string, slide = SLIDES[0]!) {

@@ -16,12 +16,14 @@ import {
   settle,
 } from './helpers.js';
 import {
-  unwindByFunction,
   buildMachoload,
   compileMacho,
+  expectMachoLintClean,
   machoFixtures,
   objdumpMacho,
   summarizeMacho,
+  tslinkMacho,
+  unwindByFunction,
 } from './macho-helpers.js';
 
 const TBD = join(machoFixtures, 'libSystem.tbd');
@@ -126,26 +128,11 @@ beforeAll(() => {
 afterAll(removeScratchDirs);
 
 function linkTslink(out: string, args: readonly string[]): void {
-  const r = runCommand([
-    tslink,
-    '-arch',
-    'x86_64',
-    '-platform_version',
-    'macos',
-    '11.0',
-    '11.0',
-    '-o',
-    out,
-    ...args,
-  ]);
+  const r = tslinkMacho(out, args);
   expect(r.status, describeResult(r)).toBe(0);
 }
 
-/** The lint must find nothing, and the signature must be there (tslink signs ad hoc by default). */
-function expectLintClean(file: string): void {
-  const lint = lintMacho(readFileSync(file), { requireSignature: true });
-  expect(lint.errors, file).toEqual([]);
-}
+const expectLintClean = expectMachoLintClean;
 
 function runUnderMachoload(exe: string, args: readonly string[], slide: string) {
   return runCommand([machoload(), exe, ...args], { env: { MACHOLOAD_SLIDE: slide } });
