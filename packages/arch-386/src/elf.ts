@@ -267,6 +267,8 @@ function applyRelocs(
   const alloc = (sec.flags & SHF_ALLOC) !== 0;
   const gotAddr = link.synth.got.addr;
   const GOT = link.gotBase;
+  /** GOT slot `idx` relative to the GOT base, as the %ebx-relative TLS forms address it. */
+  const slotOff = (idx: number) => gotAddr + idx * 4 - GOT;
   const tp = link.tp;
   const shared = ctx.target.isShared;
   // Debug info referring to discarded code gets a tombstone the consumers recognise.
@@ -388,16 +390,7 @@ function applyRelocs(
       }
       case R.R_386_TLS_GD:
         if (shared) {
-          put32(
-            link,
-            sec,
-            buf,
-            loc,
-            off,
-            type,
-            sym,
-            gotAddr + link.tlsGdIdx.get(sym)! * 4 - GOT + A,
-          );
+          put32(link, sec, buf, loc, off, type, sym, slotOff(link.tlsGdIdx.get(sym)!) + A);
           continue;
         }
         i++; // the ___tls_get_addr call is gone (the scan checked it is there)
@@ -405,7 +398,7 @@ function applyRelocs(
           // Another module's variable: general-dynamic → initial-exec.
           const field = relaxTlsGdToIe(buf, loc);
           if (field < 0) malformed(link, sec, off, type, 'the general-dynamic code sequence');
-          else w32(buf, field, (gotAddr + link.gotTpIdx.get(sym)! * 4 - GOT) >>> 0);
+          else w32(buf, field, slotOff(link.gotTpIdx.get(sym)!) >>> 0);
           continue;
         }
         if (!relaxTlsGdToLe(buf, loc, (tp - (S + A)) >>> 0))
@@ -413,7 +406,7 @@ function applyRelocs(
         continue;
       case R.R_386_TLS_LDM:
         if (shared) {
-          put32(link, sec, buf, loc, off, type, sym, gotAddr + link.tlsLdIdx * 4 - GOT + A);
+          put32(link, sec, buf, loc, off, type, sym, slotOff(link.tlsLdIdx) + A);
           continue;
         }
         i++;
@@ -422,31 +415,13 @@ function applyRelocs(
         continue;
       case R.R_386_TLS_GOTDESC:
         if (shared) {
-          put32(
-            link,
-            sec,
-            buf,
-            loc,
-            off,
-            type,
-            sym,
-            gotAddr + link.tlsDescIdx.get(sym)! * 4 - GOT + A,
-          );
+          put32(link, sec, buf, loc, off, type, sym, slotOff(link.tlsDescIdx.get(sym)!) + A);
           continue;
         }
         if (link.gotTpIdx.has(sym)) {
           if (!relaxTlsDescToIe(buf, loc))
             malformed(link, sec, off, type, 'a leal x@tlsdesc(%reg), %eax instruction');
-          put32(
-            link,
-            sec,
-            buf,
-            loc,
-            off,
-            type,
-            sym,
-            gotAddr + link.gotTpIdx.get(sym)! * 4 - GOT + A,
-          );
+          put32(link, sec, buf, loc, off, type, sym, slotOff(link.gotTpIdx.get(sym)!) + A);
           continue;
         }
         if (!relaxTlsDescToLe(buf, loc))
