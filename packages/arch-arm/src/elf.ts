@@ -211,7 +211,9 @@ function scanRelocs(link: ElfLink, sec: InputSection): void {
       case R.R_ARM_PREL31:
         // Exception tables point at the personality routine, which only ever gets called: from
         // a shared object (or when another module defines it) a PLT entry does, as in GNU ld.
-        if (f & SymFlag.Preemptible && interworks(link, sym)) or(sym, SymFlag.NeedsPlt);
+        // An undefined one (no object says it is a function) is a personality routine too.
+        if (f & SymFlag.Preemptible && (interworks(link, sym) || link.isUndefined(sym)))
+          or(sym, SymFlag.NeedsPlt);
         else scanRelAction(link, sec, off, type, RelClass.PcRel, sym);
         break;
       case R.R_ARM_REL32:
