@@ -122,3 +122,33 @@ describe.each(TARGETS)('damaged $name objects', (target) => {
     expect(failures).toEqual([]);
   });
 });
+
+/** Copies an ELF64 object with `sh_addralign` of its first SHF_MERGE section set to `align`. */
+function withMergeAlignment(elf: Buffer, align: bigint): Buffer {
+  const b = Buffer.from(elf);
+  const shoff = Number(b.readBigUInt64LE(0x28));
+  const shnum = b.readUInt16LE(0x3c);
+  for (let i = 1; i < shnum; i++) {
+    const sh = shoff + i * 64;
+    if ((b.readBigUInt64LE(sh + 8) & 0x10n) !== 0n) {
+      b.writeBigUInt64LE(align, sh + 48);
+      return b;
+    }
+  }
+  throw new Error('no SHF_MERGE section');
+}
+
+describe('section alignment', () => {
+  it('an alignment of 2^47 is refused by name (its low 32 bits look like a power of two)', () => {
+    requireBaseTools();
+    const dir = makeScratchDir('malformed-align');
+    const input = join(dir, 'huge-align.o');
+    writeFileSync(input, withMergeAlignment(readFileSync(TARGETS[0]!.object()), 2n ** 47n));
+    const r = runCommand([linkerPath(), '-shared', '-o', join(dir, 'out.so'), input]);
+    expect({ status: r.status, stderr: r.stderr }, describeResult(r)).toEqual({
+      status: 1,
+      stderr: expect.stringMatching(/has alignment 140737488355328, larger than 1 GiB/),
+    });
+    expect(r.stderr).not.toMatch(/internal error/);
+  });
+});

@@ -59,7 +59,9 @@ function mergeOutputSection(link: ElfLink, osec: OutputSection): void {
       sec.entsize > 0 &&
       sec.relocs === null &&
       sec.type !== C.SHT_NOBITS &&
-      sec.size % sec.entsize === 0;
+      sec.size % sec.entsize === 0 &&
+      // Each piece starts at the section's alignment; beyond a page, merging would only pad.
+      sec.align <= 4096;
     if (!mergeable) {
       kept.push(sec);
       continue;

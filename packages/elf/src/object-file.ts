@@ -57,6 +57,9 @@ export interface ComdatGroup {
   members: number[];
 }
 
+/** The largest section alignment accepted (real objects stay within a few pages). */
+const MAX_ALIGN = 2 ** 30;
+
 interface Shdr {
   name: number;
   type: number;
@@ -290,6 +293,8 @@ export function readObject(link: ElfLink, file: ElfObjectFile): void {
     if (sh.flags & C.SHF_COMPRESSED)
       fail(file, `section ${name} is compressed; compressed input sections are not supported yet`);
     const align = sh.addralign === 0 ? 1 : sh.addralign;
+    // Checked in floating point: the bitwise test alone passes 2^47 (it sees the low 32 bits).
+    if (align > MAX_ALIGN) fail(file, `section ${name} has alignment ${align}, larger than 1 GiB`);
     if ((align & (align - 1)) !== 0) fail(file, `section ${name} has invalid alignment ${align}`);
     const sec = new InputSection(
       ctx.sections.length,
