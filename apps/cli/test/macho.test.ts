@@ -653,6 +653,8 @@ describe('Mach-O dylibs and bundles (MH_DYLIB, MH_BUNDLE)', () => {
     for (const [kind, opts, want] of [
       ['-dylib', ['-exported_symbol', '_lib_call'], ['_lib_call']],
       ['-bundle', ['-exported_symbols_list', list], ['_lib_call', '_lib_counter']],
+      // A glob, as ld64 reads one: `*`, `?` and `[...]`.
+      ['-dylib', ['-exported_symbol', '_lib_c[ao]*'], ['_lib_call', '_lib_counter']],
     ] as const) {
       const ours = join(dir, `ours${kind}`);
       const ref = join(dir, `ref${kind}`);

@@ -16,3 +16,4 @@ export * from './bytes.js';
 export * from './plugins.js';
 export * from './sparse-file.js';
 export * from './builtin.js';
+export * from './glob.js';

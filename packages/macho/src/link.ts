@@ -23,6 +23,9 @@ import {
   u32,
   type Pass,
   type SymId,
+  compileGlob,
+  hasWildcard,
+  unescapeGlob,
 } from '@link/core';
 import {
   BIND_SPECIAL_DYLIB_FLAT_LOOKUP,
@@ -594,17 +597,39 @@ function resolve(l: MachoLink): void {
  * (`exportNames`) are exported regardless.
  */
 function hideUnexported(l: MachoLink): void {
-  const list = l.opts.exportedSymbols;
-  if (list === null) return;
+  const listed = exportedSymbolMatcher(l.opts.exportedSymbols);
+  if (listed === null) return;
   const s = l.ctx.syms;
-  const keep = new Set(list);
   for (const id of s.globalIds()) {
     const st = s.state[id]!;
     if (st !== SymState.Defined && st !== SymState.Common) continue;
-    if (id === l.mhHeaderSym || keep.has(s.names[id]!) || l.exportNames.has(id)) continue;
+    if (id === l.mhHeaderSym || listed(s.names[id]!) || l.exportNames.has(id)) continue;
     if (s.flags[id]! & SymFlag.Synthetic) continue;
     s.visibility[id] = Visibility.Hidden;
   }
+}
+
+/**
+ * `-exported_symbol(s_list)` as a predicate on symbol names, or null without a list. Entries with
+ * `*`, `?` or `[` are globs, as in ld64; the others match exactly.
+ */
+export function exportedSymbolMatcher(
+  list: readonly string[] | null,
+): ((name: string) => boolean) | null {
+  if (list === null) return null;
+  const exact = new Set<string>();
+  const globs: ((s: string) => boolean)[] = [];
+  for (const entry of list) {
+    if (!hasWildcard(entry)) exact.add(unescapeGlob(entry));
+    else {
+      try {
+        globs.push(compileGlob(entry));
+      } catch (e) {
+        throw new LinkError(`-exported_symbol ${entry}: ${(e as Error).message}`);
+      }
+    }
+  }
+  return (name) => exact.has(name) || globs.some((g) => g(name));
 }
 
 /** Commons become zero-filled atoms of `__DATA,__common`. */
@@ -641,7 +666,8 @@ function deadStrip(l: MachoLink): void {
     if (id >= 0 && s.section[id]! >= 0) roots.push(ctx.sections[s.section[id]!]!);
   };
   rootSym(l.entrySym);
-  for (const name of l.opts.exportedSymbols ?? []) rootSym(s.lookup(name));
+  const listed = exportedSymbolMatcher(l.opts.exportedSymbols);
+  if (listed !== null) for (const id of s.globalIds()) if (listed(s.names[id]!)) rootSym(id);
   for (const id of l.exportNames.keys()) rootSym(id);
   // A dylib or bundle exists for its exports: without a list, every global definition is one.
   if (!l.isExecutable && l.opts.exportedSymbols === null)

@@ -79,7 +79,7 @@ import {
 } from './chained-fixups.js';
 import { codeSignatureSize, writeCodeSignature } from './codesign.js';
 import { FixupKind } from './relocations.js';
-import type { MachoLink } from './link.js';
+import { exportedSymbolMatcher, type MachoLink } from './link.js';
 import type { MachoSection } from './layout.js';
 
 const LC_RPATH = (0x1c | LC_REQ_DYLD) >>> 0;
@@ -363,7 +363,7 @@ export function buildLinkedit(l: MachoLink): void {
     locals.push([N_SECT, (l.dyldPrivate.osec as MachoSection).ordinal, 0, l.dyldPrivate.addrOf(0)]);
     localNames.push('__dyld_private');
   }
-  const exported = l.opts.exportedSymbols ? new Set(l.opts.exportedSymbols) : null;
+  const exported = exportedSymbolMatcher(l.opts.exportedSymbols);
   const extdefs: number[] = [];
   for (const id of s.globalIds()) {
     if (s.state[id] !== SymState.Defined || s.visibility[id] === Visibility.Hidden) continue;
@@ -576,7 +576,7 @@ export function buildLinkedit(l: MachoLink): void {
   const exps: ExportEntry[] = [];
   for (const id of extdefs) {
     const renamed = l.exportNames.get(id);
-    if (exported && id !== l.mhHeaderSym && !exported.has(s.names[id]!) && renamed === undefined)
+    if (exported && id !== l.mhHeaderSym && !exported(s.names[id]!) && renamed === undefined)
       continue;
     const sec = s.section[id]!;
     const tlv = sec >= 0 && (secs[sec]!.flags & SECTION_TYPE) === S_THREAD_LOCAL_VARIABLES;
