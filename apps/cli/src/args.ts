@@ -30,8 +30,6 @@ export const IGNORED: Record<string, string> = {
   '-warn-common': 'common symbols merge silently',
   '-sort-common': 'commons are laid out in symbol order already',
   '-fatal-warnings-off': '',
-  '-compress-debug-sections':
-    'debug sections are written uncompressed (valid output, only larger); Go passes =zlib',
 };
 
 /** Options that take a value, by canonical single-dash name. */
@@ -262,6 +260,19 @@ export function parseArgs(rawArgv: string[]): ParsedArgs {
         else if (/^0x[0-9a-fA-F]+$/.test(v) && v.length % 2 === 0)
           cfg.buildId = { hex: v.slice(2) };
         else throw new LinkError(`unknown --build-id style: ${v}`);
+        break;
+      }
+      case '-compress-debug-sections': {
+        const v = take();
+        if (v === 'none' || v === 'zlib' || v === 'zlib-gabi')
+          cfg.compressDebugSections = v === 'none' ? 'none' : 'zlib';
+        else if (v === 'zstd')
+          throw new LinkError('--compress-debug-sections=zstd: Node 20 has no zstd; use zlib');
+        else if (v === 'zlib-gnu')
+          throw new LinkError(
+            '--compress-debug-sections=zlib-gnu (.zdebug_*) is obsolete; use zlib',
+          );
+        else throw new LinkError(`unknown --compress-debug-sections style: ${v}`);
         break;
       }
       case '-eh-frame-hdr':

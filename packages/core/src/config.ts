@@ -29,6 +29,8 @@ export interface LinkConfig {
   /** `--build-id[=style]`: null = none. */
   buildId: 'sha1' | 'md5' | 'uuid' | 'fast' | { hex: string } | null;
   ehFrameHdr: boolean;
+  /** `--compress-debug-sections`: `zlib` writes .debug_* as SHF_COMPRESSED (ELFCOMPRESS_ZLIB). */
+  compressDebugSections: 'none' | 'zlib';
   stripAll: boolean;
   stripDebug: boolean;
   /** `-u sym`: extra GC roots that also pull archive members. */
@@ -104,6 +106,7 @@ export function defaultConfig(): LinkConfig {
     printGcSections: false,
     buildId: null,
     ehFrameHdr: false,
+    compressDebugSections: 'none',
     stripAll: false,
     stripDebug: false,
     undefinedSymbols: [],

@@ -160,31 +160,17 @@ export function layout(link: ElfLink): void {
       memsz: d.size,
     });
   }
-  for (const o of nonAlloc) {
-    off = alignTo(off, o.align);
-    o.addr = 0;
-    o.fileOffset = off;
-    off += o.size;
-    chunks.push(o);
-  }
-  // Trailing metadata: .symtab, .strtab, .shstrtab, then the section header table.
+  // Non-allocated sections, then trailing metadata: .symtab, .strtab, .shstrtab, then the
+  // section header table (placeFileTail, which --compress-debug-sections runs again).
   const tail = link.tailSections;
   link.sectionHeaderOrder = [...alloc, ...nonAlloc, ...tail];
   buildShstrtab(link);
-  tail.forEach((o) => {
-    off = alignTo(off, o.align);
-    o.fileOffset = off;
-    off += o.size;
-    chunks.push(o);
-  });
-  off = alignTo(off, shdrs.align);
-  shdrs.fileOffset = off;
+  chunks.push(...nonAlloc, ...tail, shdrs);
   shdrs.size =
     (link.sectionHeaderOrder.length + 1) * (is64 ? C.ELF64_SHDR_SIZE : C.ELF32_SHDR_SIZE);
-  off += shdrs.size;
-  chunks.push(shdrs);
+  link.fileTailStart = off;
+  placeFileTail(link);
   link.sectionHeaderOrder.forEach((o, i) => (o.shndx = i + 1));
-  link.fileSize = off;
   link.chunks = chunks;
 
   // Section header links: .symtab → .strtab.
@@ -322,4 +308,25 @@ function buildShstrtab(link: ElfLink): void {
   link.shstrOffsets = offs;
   link.shstrBytes = bytes;
   link.synth.shstrtab.size = size;
+}
+
+/**
+ * File offsets from the end of the loaded image on: the non-allocated sections, the trailing
+ * metadata (.symtab, .strtab, .shstrtab) and the section header table, in that order; sets the
+ * file size. None of it has an address, so it can move after addresses are final.
+ */
+export function placeFileTail(link: ElfLink): void {
+  let off = link.fileTailStart;
+  const shdrs = link.synth.shdrs;
+  for (const o of link.sectionHeaderOrder) {
+    if (o.flags & C.SHF_ALLOC) continue;
+    off = alignTo(off, o.align);
+    o.addr = 0;
+    o.fileOffset = off;
+    off += o.size;
+  }
+  off = alignTo(off, shdrs.align);
+  shdrs.fileOffset = off;
+  off += shdrs.size;
+  link.fileSize = off;
 }

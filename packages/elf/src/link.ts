@@ -25,6 +25,7 @@ import { layout, type ElfSegment } from './layout.js';
 import { computeSymbolAddresses } from './addresses.js';
 import { writeOutput } from './writer.js';
 import { relocatablePasses } from './relocatable.js';
+import { compressDebugSections } from './compress.js';
 import { checkInputFlags, elfPass } from './headers.js';
 import type { SharedFile } from './dso.js';
 import type { VersionScript } from './version-script.js';
@@ -117,6 +118,8 @@ export class ElfLink {
   fileSize = 0;
   entryAddr = 0;
   wantsExecStack = false;
+  /** Where the file's non-allocated part starts (placeFileTail). */
+  fileTailStart = 0;
   eflags = 0;
   /** Number of live FDEs across all .eh_frame inputs (sizes .eh_frame_hdr). */
   ehFdeCount = 0;
@@ -222,6 +225,7 @@ elfPasses.push(
     fixLinkerSymbols(l);
     computeSymbolAddresses(l);
   }),
+  pass('compressDebugSections', compressDebugSections),
   pass('writeOutput', writeOutput, true),
 );
 
