@@ -370,6 +370,12 @@ async function buildSnapshot() {
   // which the launcher compares (via `ls -Lin`) with the node it is about to run.
   const node = fs.statSync(process.execPath);
   fs.writeFileSync(`${blob}.node`, `${node.ino} ${node.size}\n`);
+  // A hard link to it lets the launcher compare inodes with a shell builtin (test -ef) instead of
+  // running ls; across file systems (or without permission) the recorded inode and size serve.
+  fs.rmSync(`${blob}.nodebin`, { force: true });
+  try {
+    fs.linkSync(fs.realpathSync(process.execPath), `${blob}.nodebin`);
+  } catch {}
   fs.renameSync(tmp, blob); // last: the launcher also wants the blob newer than tslink.cjs
   return fs.statSync(blob).size;
 }
@@ -378,6 +384,7 @@ function removeSnapshot() {
   for (const file of [
     blob,
     `${blob}.node`,
+    `${blob}.nodebin`,
     snapshotEntry,
     `${snapshotEntry}.map`,
     `${loader}.map`,

@@ -1,7 +1,7 @@
 // The launchers in libexec/ start tslink from the startup snapshot that build.mjs makes (the
 // global setup runs that build), fall back to the code-cache loader when the snapshot cannot be
 // used, and link the same bytes either way.
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeScratchDir, repoRoot, runChecked, runCommand } from './helpers.js';
@@ -44,6 +44,22 @@ describe('launcher', () => {
     const line = execLine();
     expect(line).toContain('--snapshot-blob');
     expect(line).toContain('--min-semi-space-size=16');
+  });
+
+  it('without the hard link to node, matches the binary by inode and size instead', () => {
+    // A copy of the CLI whose build could not hard-link node (another file system, say).
+    const dir = makeScratchDir('launcher-copy');
+    for (const sub of ['dist', 'libexec'])
+      cpSync(join(repoRoot, 'apps/cli', sub), join(dir, sub), {
+        recursive: true,
+        preserveTimestamps: true, // the launcher wants the blob newer than the loader
+        filter: (src) => !src.endsWith('.nodebin'),
+      });
+    const r = runCommand(['sh', '-x', join(dir, 'libexec', 'tslink'), '--version']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^\+ ls -Lin /m);
+    expect(r.stderr).toMatch(/^\+ exec .*--snapshot-blob/m);
+    expect(r.stdout).toMatch(/^tslink /);
   });
 
   it('falls back to the code-cache loader when NODE_OPTIONS is set', () => {
