@@ -28,10 +28,9 @@ import {
   SHF_ALLOC,
 } from '@link/elf';
 import * as R from './relocs.js';
+import { fieldOf, readField, writeField } from './fields.js';
 import {
-  armBranchAddend,
   armIsBlx,
-  armMovImm,
   armSetBranch,
   armSetMovImm,
   ARM_BL,
@@ -41,10 +40,6 @@ import {
   PLT_ARM_OFFSET,
   PLT_ENTRY_SIZE,
   PLT_HEADER_SIZE,
-  sext,
-  thmBranch19Addend,
-  thmBranch24Addend,
-  thmMovImm,
   thmSetBranch19,
   thmSetBranch24,
   thmSetMovImm,
@@ -57,117 +52,14 @@ import { branchTarget, interworks } from './branch.js';
 import { linkExidx, prepareExidx } from './exidx.js';
 import { addTlsDescTrampoline, tlsDescLrBias, tlsDescTrampoline } from './tlsdesc.js';
 
+/** REL: the addend stored in the field a relocation of `type` patches. */
 function implicitAddend(type: number, b: Uint8Array, off: number): number {
-  switch (type) {
-    case R.R_ARM_PC24:
-    case R.R_ARM_CALL:
-    case R.R_ARM_JUMP24:
-    case R.R_ARM_PLT32:
-    case R.R_ARM_TLS_CALL:
-      return armBranchAddend(u32(b, off));
-    case R.R_ARM_THM_CALL:
-    case R.R_ARM_THM_JUMP24:
-    case R.R_ARM_THM_TLS_CALL:
-      return thmBranch24Addend(u16(b, off), u16(b, off + 2));
-    case R.R_ARM_THM_JUMP19:
-      return thmBranch19Addend(u16(b, off), u16(b, off + 2));
-    case R.R_ARM_THM_JUMP11:
-      return sext((u16(b, off) & 0x7ff) << 1, 12);
-    case R.R_ARM_THM_JUMP8:
-      return sext((u16(b, off) & 0xff) << 1, 9);
-    case R.R_ARM_MOVW_ABS_NC:
-    case R.R_ARM_MOVT_ABS:
-    case R.R_ARM_MOVW_PREL_NC:
-    case R.R_ARM_MOVT_PREL:
-      return armMovImm(u32(b, off));
-    case R.R_ARM_THM_MOVW_ABS_NC:
-    case R.R_ARM_THM_MOVT_ABS:
-    case R.R_ARM_THM_MOVW_PREL_NC:
-    case R.R_ARM_THM_MOVT_PREL:
-      return thmMovImm(u16(b, off), u16(b, off + 2));
-    case R.R_ARM_PREL31:
-      return sext(u32(b, off) & 0x7fffffff, 31);
-    case R.R_ARM_ABS16:
-      return sext(u16(b, off), 16);
-    case R.R_ARM_ABS8:
-      return sext(b[off]!, 8);
-    default:
-      return isWordField(type) ? i32(b, off) : 0;
-  }
+  return readField(fieldOf(type), b, off);
 }
 
 /** `-r`: the inverse of implicitAddend, keeping each instruction's other bits. */
 function writeImplicitAddend(type: number, b: Uint8Array, off: number, A: number): void {
-  switch (type) {
-    case R.R_ARM_PC24:
-    case R.R_ARM_CALL:
-    case R.R_ARM_JUMP24:
-    case R.R_ARM_PLT32:
-    case R.R_ARM_TLS_CALL:
-      w32(b, off, armSetBranch(u32(b, off), A));
-      return;
-    case R.R_ARM_THM_CALL:
-    case R.R_ARM_THM_JUMP24:
-    case R.R_ARM_THM_TLS_CALL:
-      thmSetBranch24(b, off, A, u16(b, off + 2));
-      return;
-    case R.R_ARM_THM_JUMP19:
-      thmSetBranch19(b, off, A);
-      return;
-    case R.R_ARM_THM_JUMP11:
-      w16(b, off, (u16(b, off) & 0xf800) | ((A >> 1) & 0x7ff));
-      return;
-    case R.R_ARM_THM_JUMP8:
-      w16(b, off, (u16(b, off) & 0xff00) | ((A >> 1) & 0xff));
-      return;
-    case R.R_ARM_MOVW_ABS_NC:
-    case R.R_ARM_MOVT_ABS:
-    case R.R_ARM_MOVW_PREL_NC:
-    case R.R_ARM_MOVT_PREL:
-      w32(b, off, armSetMovImm(u32(b, off), A));
-      return;
-    case R.R_ARM_THM_MOVW_ABS_NC:
-    case R.R_ARM_THM_MOVT_ABS:
-    case R.R_ARM_THM_MOVW_PREL_NC:
-    case R.R_ARM_THM_MOVT_PREL:
-      thmSetMovImm(b, off, A);
-      return;
-    case R.R_ARM_PREL31:
-      w32(b, off, ((u32(b, off) & 0x80000000) | (A & 0x7fffffff)) >>> 0);
-      return;
-    case R.R_ARM_ABS16:
-      w16(b, off, A & 0xffff);
-      return;
-    case R.R_ARM_ABS8:
-      b[off] = A & 0xff;
-      return;
-    default:
-      // Other types carry no addend.
-      if (isWordField(type)) w32(b, off, A >>> 0);
-  }
-}
-
-/** Relocations whose addend is the whole 32-bit word they patch. */
-function isWordField(type: number): boolean {
-  switch (type) {
-    case R.R_ARM_ABS32:
-    case R.R_ARM_REL32:
-    case R.R_ARM_TARGET1:
-    case R.R_ARM_TARGET2:
-    case R.R_ARM_GOTOFF32:
-    case R.R_ARM_BASE_PREL:
-    case R.R_ARM_GOT_BREL:
-    case R.R_ARM_GOT_PREL:
-    case R.R_ARM_TLS_GD32:
-    case R.R_ARM_TLS_LDM32:
-    case R.R_ARM_TLS_LDO32:
-    case R.R_ARM_TLS_IE32:
-    case R.R_ARM_TLS_LE32:
-    case R.R_ARM_TLS_GOTDESC:
-      return true;
-    default:
-      return false;
-  }
+  writeField(fieldOf(type), b, off, A);
 }
 
 /** In an executable, TLS descriptors of the executable's own variables become local-exec. */
