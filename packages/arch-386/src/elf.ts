@@ -26,10 +26,11 @@ import {
   canRelaxTlsToLe,
   isLocalBinding,
   noteReference,
-  pltEntryAddr,
   refLocation,
   reportOverflow,
   reportUnknownRelocation,
+  scanCall,
+  pltOr,
   scanRelAction,
 } from '@link/elf';
 import * as R from './relocs.js';
@@ -158,8 +159,7 @@ function scanRelocs(link: ElfLink, sec: InputSection): void {
         scanRelAction(link, sec, off, type, RelClass.PcRel, sym);
         break;
       case R.R_386_PLT32:
-        if (syms.flags[sym]! & SymFlag.Preemptible)
-          syms.flags[sym] = syms.flags[sym]! | SymFlag.NeedsPlt;
+        scanCall(link, sym);
         break;
       case R.R_386_GOTPC:
       case R.R_386_SIZE32:
@@ -293,7 +293,6 @@ function applyRelocs(
       if (s >= 0 && !ctx.sections[s]!.isAlive && (f & SymFlag.Local) !== 0) S = tombstone - A;
     }
     // A call to (or PC-relative use of) a function another module may define: its PLT entry.
-    const viaPlt = (f & SymFlag.NeedsPlt) !== 0 && (f & SymFlag.NeedsIplt) === 0;
     let v: number;
     switch (type) {
       case R.R_386_NONE:
@@ -304,7 +303,7 @@ function applyRelocs(
         continue;
       case R.R_386_PC32:
       case R.R_386_PLT32:
-        if (viaPlt) S = pltEntryAddr(link, sym);
+        S = pltOr(link, sym, S);
         put32(link, sec, buf, loc, off, type, sym, S + A - P);
         continue;
       case R.R_386_16:
@@ -332,7 +331,7 @@ function applyRelocs(
         buf[loc] = v & 0xff;
         continue;
       case R.R_386_GOTOFF:
-        if (viaPlt) S = pltEntryAddr(link, sym);
+        S = pltOr(link, sym, S);
         put32(link, sec, buf, loc, off, type, sym, S + A - GOT);
         continue;
       case R.R_386_GOTPC:

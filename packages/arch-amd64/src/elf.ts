@@ -22,7 +22,8 @@ import {
   noteReference,
   reportOverflow,
   reportUnknownRelocation,
-  pltEntryAddr,
+  pltOr,
+  scanCall,
   refLocation,
   scanRelAction,
   EM_X86_64,
@@ -108,8 +109,7 @@ function scanRelocs(link: ElfLink, sec: InputSection): void {
         scanRelAction(link, sec, off, type, RelClass.PcRel, sym);
         break;
       case R.R_X86_64_PLT32:
-        if (syms.flags[sym]! & SymFlag.Preemptible)
-          syms.flags[sym] = syms.flags[sym]! | SymFlag.NeedsPlt;
+        scanCall(link, sym);
         break;
       case R.R_X86_64_GOTPC32:
       case R.R_X86_64_GOTPC64:
@@ -225,14 +225,12 @@ function applyRelocs(
         w64(buf, loc, alloc ? applyAbsWord(link, sec, P, sym, S, A) : S + A);
         continue;
       case R.R_X86_64_PC64:
-        if (f & SymFlag.NeedsPlt && !(f & SymFlag.NeedsIplt)) S = pltEntryAddr(link, sym);
-        w64(buf, loc, S + A - P);
+        w64(buf, loc, pltOr(link, sym, S) + A - P);
         continue;
       case R.R_X86_64_PC32:
       case R.R_X86_64_PLT32:
         // A call to (or PC-relative use of) a function another module may define: its PLT entry.
-        if (f & SymFlag.NeedsPlt && !(f & SymFlag.NeedsIplt)) S = pltEntryAddr(link, sym);
-        v = S + A - P;
+        v = pltOr(link, sym, S) + A - P;
         if (v < S32_MIN || v > S32_MAX)
           reportOverflow(link, sec, off, type, sym, v, S32_MIN, S32_MAX);
         w32(buf, loc, v);

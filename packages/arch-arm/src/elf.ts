@@ -23,6 +23,7 @@ import {
   noteReference,
   reportOverflow,
   reportUnknownRelocation,
+  scanCall,
   canRelaxTlsToLe,
   EM_ARM,
   SHF_ALLOC,
@@ -122,7 +123,7 @@ function scanRelocs(link: ElfLink, sec: InputSection): void {
       case R.R_ARM_THM_CALL:
       case R.R_ARM_THM_JUMP24:
       case R.R_ARM_THM_JUMP19:
-        if (f & SymFlag.Preemptible) or(sym, SymFlag.NeedsPlt);
+        scanCall(link, sym);
         break;
       case R.R_ARM_THM_JUMP11:
       case R.R_ARM_THM_JUMP8:

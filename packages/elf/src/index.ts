@@ -26,6 +26,8 @@ export {
   canRelaxTlsToLe,
   reportOverflow,
   reportUnknownRelocation,
+  scanCall,
+  pltOr,
 } from './reloc-checks.js';
 export { SharedFile } from './dso.js';
 export * from './shared-file.js';

@@ -1,6 +1,7 @@
 import { SymFlag, SymState, formatLocation, type InputSection, type SymId } from '@link/core';
 import * as C from './constants.js';
 import type { ElfLink } from './link.js';
+import { pltEntryAddr } from './got-plt.js';
 
 /**
  * Arch-neutral checks every `ElfArch.scanRelocs`/`applyRelocs` makes, whatever the encoding of
@@ -94,4 +95,19 @@ export function reportUnknownRelocation(
   link.ctx.diag.error(
     `${formatLocation(sec.file.displayName, sec.name, off)}: ${what} against symbol ${link.ctx.symName(sym)}`,
   );
+}
+
+/** A call (or PC-relative use) of a function: through a PLT entry when another module may define it. */
+export function scanCall(link: ElfLink, sym: SymId): void {
+  const flags = link.ctx.syms.flags;
+  if (flags[sym]! & SymFlag.Preemptible) flags[sym] = flags[sym]! | SymFlag.NeedsPlt;
+}
+
+/**
+ * Where a PC-relative reference to `sym` lands: its PLT entry when the scan gave it one (an IFUNC
+ * already resolves to its own entry), else `S`.
+ */
+export function pltOr(link: ElfLink, sym: SymId, S: number): number {
+  const f = link.ctx.syms.flags[sym]!;
+  return f & SymFlag.NeedsPlt && !(f & SymFlag.NeedsIplt) ? pltEntryAddr(link, sym) : S;
 }
