@@ -13,10 +13,9 @@ import {
   ARMHF,
   crossCompile,
   describeCommonCrossTests,
-  crossProgramArgs,
+  crossLinkProgram,
   expectRun,
   ilp32Stdout,
-  languageOf,
   MODES,
   crossLink,
   crossLinkOk,
@@ -48,9 +47,7 @@ describe('armhf programs linked by tslink', () => {
       it.each(PROGRAMS.map((p) => [p.name, p] as const))(
         '%s',
         (_name, p) => {
-          const objects = p.sources.map((s) => crossCompile(T, s, [...mode.cflags, ...p.cflags]));
-          const args = crossProgramArgs(T, mode, p, objects);
-          const exe = crossLinkOk(T, languageOf(p), args, `${mode.label}-prog`).output;
+          const exe = crossLinkProgram(T, mode, p);
           const run = crossRun(T, exe);
           // The AAPCS aligns a large array to 4 bytes only (x86-64: 16), so globals.c's
           // 16-byte alignment line is layout chance, as with GNU ld's output.

@@ -221,6 +221,13 @@ export function crossProgramArgs(
   return [...mode.ldflags, ...(p.ldflags ?? []), ...inputs, ...(p.libs ?? [])];
 }
 
+/** A program of the list compiled and linked for `t` in `mode`; returns the executable. */
+export function crossLinkProgram(t: CrossTarget, mode: Mode, p: Program): string {
+  const objects = p.sources.map((s) => crossCompile(t, s, [...mode.cflags, ...p.cflags]));
+  const args = crossProgramArgs(t, mode, p, objects);
+  return crossLinkOk(t, languageOf(p), args, `${mode.label}-prog`).output;
+}
+
 /**
  * A program's expected output on ILP32: threads.c sums into a `long`, which is 32 bits there,
  * so its grand total wraps (4200210000 - 2^32), as it does with GNU ld's output.

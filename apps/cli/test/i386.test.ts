@@ -10,10 +10,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   crossCompile,
   describeCommonCrossTests,
-  crossProgramArgs,
+  crossLinkProgram,
   expectRun,
   ilp32Stdout,
-  languageOf,
   MODES,
   crossLinkOk,
   crossRun,
@@ -37,9 +36,7 @@ describe('i686 programs linked by tslink', () => {
       it.each(PROGRAMS.map((p) => [p.name, p] as const))(
         '%s',
         (_name, p) => {
-          const objects = p.sources.map((s) => crossCompile(T, s, [...mode.cflags, ...p.cflags]));
-          const args = crossProgramArgs(T, mode, p, objects);
-          const exe = crossLinkOk(T, languageOf(p), args, `${mode.label}-prog`).output;
+          const exe = crossLinkProgram(T, mode, p);
           expectRun(crossRun(T, exe), ilp32Stdout(p), p.status);
           if (mode.label !== 'static') elflint(exe);
         },
